@@ -1,0 +1,41 @@
+"""The FastAPI application: one router per resource, problem-details errors, a shared library."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from toolfoundry import __version__
+from toolfoundry.api.problems import install_problem_handlers
+from toolfoundry.api.routers import calls, health, toolkits, tools
+from toolfoundry.core.settings import Settings
+from toolfoundry.library import ToolLibrary
+
+
+def create_app(settings: Settings | None = None, library: ToolLibrary | None = None) -> FastAPI:
+    """Build the app. Pass `library` to serve one you manage; otherwise the app owns one."""
+    owned = library is None
+    lib = library or ToolLibrary(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await lib.start()
+        app.state.library = lib
+        try:
+            yield
+        finally:
+            if owned:
+                await lib.aclose()
+
+    app = FastAPI(
+        title="toolfoundry",
+        version=__version__,
+        description="Catalog, discovery and unified dispatch for LLM-agent tools.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    for router in (health.router, toolkits.router, tools.router, calls.router):
+        app.include_router(router)
+    return app

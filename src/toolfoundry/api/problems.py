@@ -1,0 +1,65 @@
+"""Errors as RFC 9457 problem details. Bad input is a 4xx that says what to fix, never a 500."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from toolfoundry.core.errors import ToolfoundryError
+
+log = logging.getLogger(__name__)
+PROBLEM = "application/problem+json"
+
+
+def _location(loc: tuple[object, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    return ".".join(parts)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ToolfoundryError)
+    async def _toolfoundry(_: Request, exc: ToolfoundryError) -> JSONResponse:
+        return JSONResponse(exc.to_problem(), status_code=exc.status_code, media_type=PROBLEM)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"path": _location(e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        detail = "; ".join(f"{e['path'] or '(body)'}: {e['message']}" for e in errors[:5])
+        return JSONResponse(
+            {
+                "type": "https://toolfoundry.dev/problems/invalid-request",
+                "title": "Invalid request",
+                "status": 422,
+                "detail": detail,
+                "errors": errors,
+                "hint": "See the request schema at /docs.",
+            },
+            status_code=422,
+            media_type=PROBLEM,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"title": str(exc.detail), "status": exc.status_code, "detail": str(exc.detail)},
+            status_code=exc.status_code,
+            media_type=PROBLEM,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(
+            {
+                "title": "Internal error",
+                "status": 500,
+                "detail": f"{type(exc).__name__}: {exc}",
+                "hint": "This is a bug in toolfoundry; please report it with the server log.",
+            },
+            status_code=500,
+            media_type=PROBLEM,
+        )

@@ -1,0 +1,66 @@
+"""/api/v1/tools: list, inspect, switch on/off, describe and call tools."""
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from toolfoundry.api.deps import Library
+from toolfoundry.core.errors import InvalidInputError
+from toolfoundry.core.models import Tool, ToolKind, ToolResult
+
+router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
+
+
+class ToolPatch(BaseModel):
+    enabled: bool | None = None
+    deprecated: bool | None = None
+
+
+class CallBody(BaseModel):
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+@router.get("")
+async def list_tools(
+    library: Library,
+    toolkit: str | None = None,
+    kind: ToolKind | None = None,
+    enabled: bool | None = None,
+    q: str | None = None,
+) -> list[Tool]:
+    """Tools with their current version; filter by toolkit, kind, enabled, or a text query."""
+    return await library.list_tools(toolkit=toolkit, kind=kind, enabled=enabled, q=q)
+
+
+@router.get("/{tool_ref}")
+async def get_tool(tool_ref: str, library: Library) -> Tool:
+    """A tool's schema, versions and usage."""
+    return await library.get_tool(tool_ref)
+
+
+@router.patch("/{tool_ref}")
+async def patch_tool(tool_ref: str, body: ToolPatch, library: Library) -> Tool:
+    """Enable, disable or deprecate a tool, or one version with `toolkit.tool@1.2.0`."""
+    if body.enabled is None and body.deprecated is None:
+        raise InvalidInputError(
+            "nothing to change", hint='Send {"enabled": false} and/or {"deprecated": true}.'
+        )
+    return await library.set_state(tool_ref, enabled=body.enabled, deprecated=body.deprecated)
+
+
+@router.post("/{tool_ref}/call")
+async def call_tool(tool_ref: str, body: CallBody, library: Library) -> ToolResult:
+    """Call a tool. A failure inside the tool is a 200 with `is_error: true`; bad arguments are
+    a 422, an unknown tool a 404, an unreachable backend a 503."""
+    return await library.call(tool_ref, body.arguments)
+
+
+@router.get("/{tool_ref}/describe")
+async def describe_tool(
+    tool_ref: str,
+    library: Library,
+    format: Literal["openai", "anthropic", "mcp", "text"] = "openai",
+) -> Any:
+    """The tool as a model sees it, generated from its schema and docstring."""
+    return await library.describe(tool_ref, format)

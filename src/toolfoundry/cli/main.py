@@ -1,0 +1,103 @@
+"""The `toolfoundry` command."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated
+
+import typer
+
+from toolfoundry.cli.output import JsonOption, console, print_json, run
+from toolfoundry.cli.tools import toolkits_app, tools_app
+from toolfoundry.core.settings import get_settings
+
+app = typer.Typer(
+    help="toolfoundry: one catalog, one dispatcher and fast discovery for LLM-agent tools.\n\n"
+    "Start with `toolfoundry serve`, then `toolfoundry tools list`.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(tools_app, name="tools")
+app.add_typer(toolkits_app, name="toolkits")
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+calls_app = typer.Typer(help="The call log.", no_args_is_help=True)
+app.add_typer(calls_app, name="calls")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (TOOLFOUNDRY_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (TOOLFOUNDRY_PORT).")] = None,
+) -> None:
+    """Run the REST API (OpenAPI docs at /docs) on the configured catalog."""
+    import uvicorn
+
+    from toolfoundry.api.app import create_app
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    started = time.perf_counter()
+    app_ = create_app(settings)
+
+    @app_.on_event("startup")
+    async def _report() -> None:
+        console.print(
+            f"toolfoundry ready in {time.perf_counter() - started:.2f}s: "
+            f"http://{host or settings.host}:{port or settings.port}/docs "
+            f"(catalog: {settings.resolved_database_url})"
+        )
+
+    uvicorn.run(
+        app_, host=host or settings.host, port=port or settings.port, log_level="warning"
+    )
+
+
+@db_app.command("upgrade")
+@run
+async def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply database migrations (also done automatically on every start)."""
+    from toolfoundry.store.database import create_engine, current_revision, upgrade
+
+    settings = get_settings()
+    engine = create_engine(settings.resolved_database_url)
+    try:
+        await upgrade(engine, revision)
+        console.print(f"database at revision {await current_revision(engine)}")
+    finally:
+        await engine.dispose()
+
+
+@calls_app.command("list")
+@run
+async def list_calls(
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 20,
+    tool: Annotated[str | None, typer.Option(help="Only calls of this tool.")] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """Recent calls, newest first."""
+    from rich.table import Table
+
+    from toolfoundry.library import ToolLibrary
+
+    async with ToolLibrary.open() as library:
+        calls = await library.recent_calls(limit, tool)
+    if as_json:
+        print_json(calls)
+        return
+    table = Table()
+    for column in ("when", "tool", "version", "ms", "ok", "error"):
+        table.add_column(column)
+    for c in calls:
+        table.add_row(
+            c.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            c.tool_id,
+            c.version,
+            f"{c.duration_ms:.1f}",
+            "yes" if c.success else "no",
+            c.error_type or "",
+        )
+    console.print(table)

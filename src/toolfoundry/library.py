@@ -1,0 +1,305 @@
+"""`ToolLibrary`: the Python API over the catalog, the dispatcher and their storage."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from types import ModuleType
+from typing import Any, Literal, Self
+
+from toolfoundry.core.errors import InvalidInputError
+from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolResult
+from toolfoundry.core.settings import Settings, get_settings
+from toolfoundry.registry.catalog import Catalog, ToolDefinition, ToolFilter
+from toolfoundry.registry.decorator import ToolOptions, tool_options
+
+from toolfoundry.registry.versions import parse_version
+from toolfoundry.runtime.backends import BackendRegistry
+from toolfoundry.runtime.dispatcher import Dispatcher
+from toolfoundry.runtime.entries import ToolSlot, ToolTable
+from toolfoundry.runtime.function_backend import FunctionBackend
+from toolfoundry.runtime.recorder import CallRecorder
+from toolfoundry.store.database import create_engine, session_factory, upgrade
+
+log = logging.getLogger(__name__)
+
+DescribeFormat = Literal["openai", "anthropic", "mcp", "text"]
+ChangeListener = Callable[[str, str], Awaitable[None] | None]
+
+
+class ToolLibrary:
+    """The catalog of tools and the one way to call them.
+
+    ```python
+    async with ToolLibrary.open() as library:
+        await library.register(my_function, toolkit="mine")
+        result = await library.call("mine.my_function", {"x": 1})
+    ```
+    """
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.engine = create_engine(self.settings.resolved_database_url)
+        self.catalog = Catalog(session_factory(self.engine))
+        self.table = ToolTable()
+        self.functions = FunctionBackend()
+        self.backends = BackendRegistry()
+        self.backends.register(self.functions)
+        self.recorder = CallRecorder(self.catalog)
+        self.dispatcher = Dispatcher(
+            self.table,
+            self.backends,
+            self.recorder,
+            default_timeout=self.settings.default_timeout,
+            max_concurrent=self.settings.max_concurrent_calls,
+            retry_backoff=self.settings.retry_backoff,
+        )
+        self.catalog_version = 0
+        self._listeners: list[ChangeListener] = []
+        self._started = False
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Self:
+        """A library to use as `async with ToolLibrary.open() as library:`."""
+        return cls(settings)
+
+    async def start(self) -> Self:
+        if self._started:
+            return self
+        await upgrade(self.engine)
+        if self.settings.load_starters:
+            from toolfoundry.starters import STARTER_TOOLKITS
+
+            for starter in STARTER_TOOLKITS.values():
+                await self.catalog.ensure_toolkit(
+                    starter.name, starter.description, starter.category
+                )
+                module = importlib.import_module(starter.module)
+                for fn in vars(module).values():
+                    if tool_options(fn) is not None and fn.__module__ == starter.module:
+                        await self._store_function(fn, toolkit=starter.name)
+        await self.reload()
+        self._started = True
+        return self
+
+    async def aclose(self) -> None:
+        await self.recorder.aclose()
+        await self.engine.dispose()
+        self._started = False
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def reload(self, tool_ids: Iterable[str] | None = None) -> None:
+        """Rebuild the in-memory call table from the catalog (all tools, or the given ones)."""
+        wanted = set(tool_ids) if tool_ids is not None else None
+        rows = await self.catalog.all_versions(tool_ids=wanted)
+        slots: dict[str, ToolSlot] = {}
+        for tool_row, version_row in rows:
+            slot = slots.setdefault(tool_row.id, ToolSlot(enabled=tool_row.enabled))
+            backend = self.backends.get(ToolKind(tool_row.kind))
+            slot.versions.append(backend.load(tool_row, version_row))
+        for tool_id, slot in slots.items():
+            slot.versions.sort(key=lambda e: parse_version(e.version), reverse=True)
+            self.table.put(tool_id, slot)
+        for tool_id in (wanted or set()) - slots.keys():
+            self.table.drop(tool_id)
+
+    # --- registration -----------------------------------------------------------------------
+
+    async def register(
+        self,
+        fn: Callable[..., Any],
+        *,
+        toolkit: str | None = None,
+        name: str | None = None,
+        version: str | None = None,
+        description: str | None = None,
+        tags: Iterable[str] | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> Tool:
+        """Register a Python function (sync or async) as a tool; returns the catalog entry.
+
+        Name, description and schemas come from the function's signature and docstring.
+        Options not given here come from its `@tool(...)` decorator.
+        """
+        definition = await self._store_function(
+            fn,
+            toolkit=toolkit,
+            name=name,
+            version=version,
+            description=description,
+            tags=tags,
+            timeout=timeout,
+            retries=retries,
+        )
+        await self._changed("upsert", [definition.tool_id])
+        return await self.get_tool(definition.tool_id)
+
+    async def register_module(
+        self, module: str | ModuleType, *, toolkit: str | None = None
+    ) -> list[Tool]:
+        """Register every `@tool`-decorated function of a module; returns what was registered.
+
+        A function's toolkit is its decorator's, else `toolkit`, else the module's short name.
+        """
+        if isinstance(module, str):
+            try:
+                module = importlib.import_module(module)
+            except ImportError as exc:
+                raise InvalidInputError(
+                    f"cannot import module {module!r}: {exc}",
+                    hint="Check the dotted name and that the module is on PYTHONPATH "
+                    "(or installed in this environment).",
+                ) from exc
+        functions = [
+            obj
+            for _name, obj in inspect.getmembers(module, callable)
+            if tool_options(obj) is not None and getattr(obj, "__module__", None) == module.__name__
+        ]
+        if not functions:
+            raise InvalidInputError(
+                f"module {module.__name__!r} has no @tool-decorated functions",
+                hint="Decorate functions with `from toolfoundry import tool` and `@tool`.",
+            )
+        default_toolkit = toolkit or module.__name__.rsplit(".", 1)[-1]
+        summary = (inspect.getdoc(module) or "").split("\n", 1)[0]
+        ids = []
+        for fn in functions:
+            options = tool_options(fn)
+            kit = (options.toolkit if options else None) or default_toolkit
+            await self.catalog.ensure_toolkit(kit, summary)
+            definition = await self._store_function(fn, toolkit=kit)
+            ids.append(definition.tool_id)
+        await self._changed("upsert", ids)
+        return await self.catalog.list_tools(ToolFilter(ids=ids))
+
+    async def _store_function(
+        self,
+        fn: Callable[..., Any],
+        *,
+        toolkit: str | None = None,
+        name: str | None = None,
+        version: str | None = None,
+        description: str | None = None,
+        tags: Iterable[str] | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> ToolDefinition:
+        if not callable(fn):
+            raise InvalidInputError(f"{fn!r} is not callable", hint="Pass a function.")
+        options = tool_options(fn) or ToolOptions()
+        toolkit = toolkit or options.toolkit
+        if not toolkit:
+            raise InvalidInputError(
+                f"no toolkit given for {getattr(fn, '__qualname__', fn)!r}",
+                hint="Pass toolkit=... or decorate it with @tool(toolkit=...).",
+            )
+        name = name or options.name or fn.__name__
+        schema = self.functions.schema_for(fn, name, description or options.description)
+        source = f"{fn.__module__}:{fn.__qualname__}"
+        definition = ToolDefinition(
+            toolkit=toolkit,
+            name=name,
+            kind=ToolKind.FUNCTION,
+            version=version or options.version,
+            description=schema.description,
+            input_schema=schema.input_schema,
+            output_schema=schema.output_schema,
+            source=source,
+            tags=tuple(tags if tags is not None else options.tags),
+            timeout=timeout if timeout is not None else options.timeout,
+            retries=retries if retries is not None else options.retries,
+        )
+        if "<locals>" in source or fn.__module__ == "__main__":
+            log.warning(
+                "%s is registered from %s: it works in this process but cannot be re-imported "
+                "after a restart; move it to an importable module to persist it",
+                definition.tool_id,
+                source,
+            )
+        self.functions.remember(source, fn)
+        await self.catalog.add_version(definition)
+        return definition
+
+    async def create_toolkit(
+        self, name: str, description: str = "", category: str = "general"
+    ) -> Toolkit:
+        toolkit = await self.catalog.create_toolkit(name, description, category)
+        await self._changed("toolkit", [name], reload=False)
+        return toolkit
+
+    async def set_state(
+        self, ref: str, *, enabled: bool | None = None, deprecated: bool | None = None
+    ) -> Tool:
+        """Enable/disable or deprecate a tool (`toolkit.tool`) or one version (`...@1.2.0`)."""
+        tool_id, _, version = ref.partition("@")
+        await self.catalog.set_state(
+            tool_id, version=version or None, enabled=enabled, deprecated=deprecated
+        )
+        await self._changed("upsert", [tool_id])
+        return await self.get_tool(tool_id)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    async def list_toolkits(self, category: str | None = None) -> list[Toolkit]:
+        return await self.catalog.list_toolkits(category)
+
+    async def list_tools(
+        self,
+        *,
+        toolkit: str | None = None,
+        kind: ToolKind | None = None,
+        enabled: bool | None = None,
+        q: str | None = None,
+    ) -> list[Tool]:
+        await self.recorder.flush()
+        return await self.catalog.list_tools(ToolFilter(toolkit, kind, enabled, q))
+
+    async def get_tool(self, ref: str) -> Tool:
+        await self.recorder.flush()
+        return await self.catalog.get_tool(ref.partition("@")[0])
+
+    async def recent_calls(self, limit: int = 50, tool_id: str | None = None) -> list[CallRecord]:
+        await self.recorder.flush()
+        return await self.catalog.recent_calls(limit, tool_id)
+
+    async def describe(self, refs: str | Iterable[str], fmt: DescribeFormat = "openai") -> Any:
+        """Render tools for a model: OpenAI or Anthropic tools JSON, MCP tool JSON, or text."""
+        single = isinstance(refs, str)
+        ids = [refs] if isinstance(refs, str) else list(refs)
+        tools = [await self.get_tool(ref) for ref in ids]
+        from toolfoundry.registry.describe import render
+
+        rendered = render(tools, fmt)
+        return rendered[0] if single and isinstance(rendered, list) else rendered
+
+    # --- calls ------------------------------------------------------------------------------
+
+    async def call(self, ref: str, arguments: dict[str, Any] | None = None) -> ToolResult:
+        """Call any tool by id. See `Dispatcher.call` for what raises and what returns."""
+        return await self.dispatcher.call(ref, arguments)
+
+    # --- change events ----------------------------------------------------------------------
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """`listener(event, id)` after every catalog change: event is upsert/remove/toolkit."""
+        self._listeners.append(listener)
+
+    async def _changed(self, event: str, idents: list[str], *, reload: bool = True) -> None:
+        if reload:
+            await self.reload(idents)
+        self.catalog_version += 1
+        for listener in self._listeners:
+            for ident in idents:
+                outcome = listener(event, ident)
+                if inspect.isawaitable(outcome):
+                    await outcome

@@ -1,0 +1,77 @@
+"""A small FastMCP server for the connection-manager tests and the latency benchmark.
+
+Usage: ``python echo_server.py stdio`` or ``python echo_server.py http|sse PORT``. An HTTP session
+expires after ``FASTMCP_HTTP_SESSION_IDLE_TIMEOUT`` idle seconds when that is set.
+"""
+
+import asyncio
+import os
+import sys
+import time
+
+import mcp_types
+from fastmcp import Context, FastMCP
+
+mcp = FastMCP("echo")
+
+
+@mcp.tool
+def echo(text: str) -> str:
+    """Return the text unchanged."""
+    return text
+
+
+@mcp.tool
+def pid() -> int:
+    """Return the server's process id."""
+    return os.getpid()
+
+
+@mcp.tool
+def fail(message: str) -> str:
+    """Always fail with the message."""
+    raise ValueError(message)
+
+
+@mcp.tool
+async def hang() -> str:
+    """Never answer: sleeps far past any test timeout."""
+    await asyncio.sleep(3600)
+    return "late"
+
+
+@mcp.tool
+async def freeze(seconds: float) -> str:
+    """Block the server's event loop, so nothing (not even a ping) is answered."""
+    time.sleep(seconds)
+    return "thawed"
+
+
+@mcp.tool
+async def grow(name: str, ctx: Context) -> str:
+    """Register a new tool at run time and tell the client its tool list changed."""
+
+    def added() -> str:
+        return name
+
+    mcp.add_tool(mcp.tool(added, name=name))
+    await ctx.send_notification(mcp_types.ToolListChangedNotification())
+    return name
+
+
+def main() -> None:
+    transport = sys.argv[1] if len(sys.argv) > 1 else "stdio"
+    if transport == "stdio":
+        mcp.run("stdio", show_banner=False)
+        return
+    mcp.run(
+        transport,
+        host="127.0.0.1",
+        port=int(sys.argv[2]),
+        show_banner=False,
+        log_level="warning",
+    )
+
+
+if __name__ == "__main__":
+    main()
