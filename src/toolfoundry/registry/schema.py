@@ -63,7 +63,8 @@ def derive_function_schema(
     positional-only parameters, unresolvable or unsupported types).
     """
     target = _unwrap(fn)
-    qualname = getattr(target, "__qualname__", repr(fn))
+    own_name = getattr(_unwrap_partial(fn), "__name__", type(fn).__name__)
+    qualname = getattr(target, "__qualname__", own_name)
     options = tool_options(fn) or tool_options(target)
     try:
         signature = inspect.signature(fn)
@@ -79,7 +80,8 @@ def derive_function_schema(
     try:
         input_schema = model.model_json_schema(schema_generator=_SchemaGenerator)
     except (PydanticSchemaGenerationError, PydanticUserError) as exc:
-        raise SchemaError(f"{qualname}: the parameters have no JSON schema: {exc}") from None
+        reason = str(exc).splitlines()[0]
+        raise SchemaError(f"{qualname}: the parameters have no JSON schema: {reason}") from None
     input_schema.pop("title", None)  # the synthetic model's name means nothing to a caller
     for prop_name, prop in input_schema.get("properties", {}).items():
         # A `Field(description=...)` in the signature is more deliberate than the docstring.
@@ -87,7 +89,7 @@ def derive_function_schema(
             prop["description"] = doc.parameters[prop_name]
 
     return FunctionSchema(
-        name=name or (options and options.name) or getattr(target, "__name__", type(fn).__name__),
+        name=name or (options and options.name) or own_name,
         description=description or (options and options.description) or doc.description,
         input_schema=input_schema,
         output_schema=_output_schema(qualname, hints.get("return"), doc.returns),
@@ -96,11 +98,16 @@ def derive_function_schema(
     )
 
 
+def _unwrap_partial(fn: Callable[..., Any]) -> Callable[..., Any]:
+    while isinstance(fn, partial):
+        fn = fn.func
+    return fn
+
+
 def _unwrap(fn: Callable[..., Any]) -> Callable[..., Any]:
     """The object holding the annotations and docstring: the function behind a partial, or the
     `__call__` of a callable instance."""
-    while isinstance(fn, partial):
-        fn = fn.func
+    fn = _unwrap_partial(fn)
     if not inspect.isroutine(fn) and not inspect.isclass(fn):
         return type(fn).__call__
     return fn
@@ -159,8 +166,9 @@ def _arguments_model(
     except (PydanticSchemaGenerationError, PydanticUserError, TypeError) as exc:
         culprit = next((p for f, p in params if not _has_schema(fields[f][0])), None)
         where = f"parameter '{culprit}'" if culprit else "a parameter"
+        reason = str(exc).splitlines()[0]  # pydantic appends paragraphs of advice
         raise SchemaError(
-            f"{qualname}: {where} has a type pydantic cannot validate: {exc}",
+            f"{qualname}: {where} has a type pydantic cannot validate: {reason}",
             hint="Use JSON-compatible types: str, int, float, bool, list, dict, Literal, "
             "pydantic models, dataclasses or TypedDicts.",
         ) from None
@@ -357,6 +365,7 @@ def validate_arguments(
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _MISSING = "is required"
+_NOT_AN_OBJECT = "arguments must be a JSON object"
 
 
 def _format_path(parts: Iterable[str | int]) -> str:
@@ -384,8 +393,10 @@ def _pydantic_problems(
 ) -> list[ArgumentProblem]:
     problems: list[ArgumentProblem] = []
     for error in exc.errors(include_url=False, include_context=False, include_input=False):
-        loc = _data_path(error["loc"], arguments)
-        if error["type"] == "missing":
+        loc = _data_path(error["loc"], arguments, missing=error["type"] == "missing")
+        if not loc:
+            message = _NOT_AN_OBJECT  # pydantic would name the synthetic arguments model
+        elif error["type"] == "missing":
             message = _MISSING
         elif error["type"] == "extra_forbidden":
             message = _unknown(loc[:-1], allowed)
@@ -395,16 +406,18 @@ def _pydantic_problems(
     return problems
 
 
-def _data_path(loc: tuple[str | int, ...], data: Any) -> tuple[str | int, ...]:
+def _data_path(
+    loc: tuple[str | int, ...], data: Any, *, missing: bool
+) -> tuple[str | int, ...]:
     """Drop the union-member tags pydantic puts in `loc` (`('x', 'int')`, `('x', 'Item', 'qty')`)
-    by following the path through the submitted data: a segment the data does not have, and that
-    is not the last one (a missing field), is a tag."""
+    by following the path through the submitted data: a segment the data does not have is a tag,
+    except the last one of a `missing` error (the missing field itself)."""
     path: list[str | int] = []
     for index, part in enumerate(loc):
         container = isinstance(data, Mapping | list | tuple)
         if _has(data, part):
             data = data[part]
-        elif container and index < len(loc) - 1:
+        elif container and not (missing and index == len(loc) - 1):
             continue
         else:
             data = None

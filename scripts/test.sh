@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The test command from the README: installs what the tests need on a fresh Debian machine
+# (Python packages; PostgreSQL and Redis via apt), starts the services on loopback, runs
+# ruff and the whole suite on SQLite and on PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\n== %s\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+say "system packages (PostgreSQL, Redis, bubblewrap)"
+need=()
+command -v pg_ctlcluster >/dev/null || need+=(postgresql)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v bwrap >/dev/null || need+=(bubblewrap)
+if [ ${#need[@]} -gt 0 ]; then
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+say "Python environment (.venv)"
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade uv
+.venv/bin/uv pip install -q --python .venv/bin/python -e '.[test]'
+
+say "PostgreSQL on 127.0.0.1:${PGPORT:=5432}"
+cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
+if [ -z "$cluster" ]; then
+  as_root pg_createcluster 15 main --port "$PGPORT" >/dev/null
+  cluster="15 main"
+fi
+as_root pg_ctlcluster $cluster start 2>/dev/null || true
+for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p "$PGPORT" && break; sleep 0.5; done
+as_root su postgres -c "psql -q -p $PGPORT -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+export TOOLFOUNDRY_TEST_POSTGRES_URL="postgresql+asyncpg://postgres:postgres@127.0.0.1:$PGPORT/postgres"
+
+say "Redis on 127.0.0.1:${REDIS_PORT:=6379}"
+if ! redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; then
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' >/dev/null
+fi
+export TOOLFOUNDRY_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
+
+say "ruff"
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check src tests benchmarks
+
+say "pytest"
+.venv/bin/pytest -q "$@"

@@ -1,0 +1,72 @@
+"""Shared fixtures: a real catalog database per test, SQLite always and PostgreSQL when
+TOOLFOUNDRY_TEST_POSTGRES_URL points at a server (scripts/test.sh starts one)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from toolfoundry import Settings, ToolLibrary
+
+POSTGRES_URL = os.environ.get("TOOLFOUNDRY_TEST_POSTGRES_URL")
+
+
+async def _create_pg_database() -> tuple[str, str]:
+    import asyncpg
+
+    admin = make_url(POSTGRES_URL)
+    name = f"tf_test_{uuid.uuid4().hex[:12]}"
+    conn = await asyncpg.connect(
+        host=admin.host, port=admin.port, user=admin.username, password=admin.password,
+        database=admin.database,
+    )
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return admin.set(database=name).render_as_string(hide_password=False), name
+
+
+async def _drop_pg_database(name: str) -> None:
+    import asyncpg
+
+    admin = make_url(POSTGRES_URL)
+    conn = await asyncpg.connect(
+        host=admin.host, port=admin.port, user=admin.username, password=admin.password,
+        database=admin.database,
+    )
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty catalog database."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("TOOLFOUNDRY_TEST_POSTGRES_URL not set (scripts/test.sh starts PostgreSQL)")
+    url, name = await _create_pg_database()
+    yield url
+    await _drop_pg_database(name)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=tmp_path, database_url=database_url, load_starters=False, retry_backoff=0.01
+    )
+
+
+@pytest.fixture
+async def library(settings: Settings) -> AsyncIterator[ToolLibrary]:
+    async with ToolLibrary.open(settings) as lib:
+        yield lib
