@@ -230,22 +230,27 @@ class _Docstring:
     returns: str = ""
 
 
-_DOCSTRING_OPTIONS: griffe.PerStyleOptions = {
+_DOCSTRING_STYLES: tuple[tuple[griffe.DocstringStyle, dict[str, Any]], ...] = (
     # One free-text Returns item: "Returns: The count." is prose, not a `name: description`.
-    "google": {"returns_multiple_items": False, "returns_named_value": False, "warnings": False},
-    "numpy": {"warnings": False},
-    "sphinx": {"warnings": False},
-}
+    ("google", {"returns_multiple_items": False, "returns_named_value": False, "warnings": False}),
+    ("numpy", {"warnings": False}),
+    ("sphinx", {"warnings": False}),
+)
+
+
+def _richness(sections: list[griffe.DocstringSection]) -> tuple[int, int]:
+    params = sum(len(s.value) for s in sections if isinstance(s, griffe.DocstringSectionParameters))
+    return params, sum(1 for s in sections if not isinstance(s, griffe.DocstringSectionText))
 
 
 def _parse_docstring(text: str | None) -> _Docstring:
     if not text:
         return _Docstring()
-    # "max_sections" parses with every style and keeps the one that found the most structure, so a
-    # docstring without a summary line (where griffe's regex heuristics miss) is still recognised.
-    sections = griffe.parse_auto(
-        griffe.Docstring(text), method="max_sections", per_style_options=_DOCSTRING_OPTIONS
-    )
+    # Parse with every style and keep the one that found the most parameters (then the most
+    # sections): griffe's regex detection picks Google for a NumPy docstring with a `Note:` line.
+    docstring = griffe.Docstring(text)
+    parsed = [griffe.parse(docstring, style, **options) for style, options in _DOCSTRING_STYLES]
+    sections = max(parsed, key=_richness)  # the first of equals: Google, NumPy, Sphinx
     prose: list[str] = []
     parameters: dict[str, str] = {}
     returns: list[str] = []
@@ -406,9 +411,7 @@ def _pydantic_problems(
     return problems
 
 
-def _data_path(
-    loc: tuple[str | int, ...], data: Any, *, missing: bool
-) -> tuple[str | int, ...]:
+def _data_path(loc: tuple[str | int, ...], data: Any, *, missing: bool) -> tuple[str | int, ...]:
     """Drop the union-member tags pydantic puts in `loc` (`('x', 'int')`, `('x', 'Item', 'qty')`)
     by following the path through the submitted data: a segment the data does not have is a tag,
     except the last one of a `missing` error (the missing field itself)."""

@@ -4,7 +4,8 @@ ISO 8601, time-zone conversion, differences, durations, calendar facts and busin
 import calendar
 import difflib
 import re
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import timezone as fixed_offset
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -114,7 +115,7 @@ def _zone(name: str) -> tzinfo:
         delta = timedelta(hours=int(offset.group(2)), minutes=int(offset.group(3) or 0))
         if delta >= timedelta(hours=24):
             raise ValueError(f"UTC offset {name!r} must be less than 24 hours")
-        return timezone(sign * delta)
+        return fixed_offset(sign * delta)
     zones = available_timezones()
     by_lower = {zone.lower(): zone for zone in zones}
     if text.lower() in by_lower:

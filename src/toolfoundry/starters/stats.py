@@ -154,7 +154,7 @@ def descriptive_statistics(values: list[float]) -> Descriptive:
         count=len(data),
         sum=_clean(math.fsum(data)),
         mean=_clean(statistics.fmean(data)),
-        median=statistics.median(ordered),
+        median=_clean(statistics.median(ordered)),
         stdev=_clean(statistics.stdev(data)) if several else None,
         variance=_clean(statistics.variance(data)) if several else None,
         min=ordered[0],

@@ -174,7 +174,7 @@ def extract_keywords(
         raise ValueError(f"top_n must be at least 1, got {top_n}")
     stopwords = _STOPWORDS | {w.casefold() for w in extra_stopwords or []}
     terms: list[str] = []
-    for token in _words(text.casefold()):
+    for token in _words(text.casefold().replace("’", "'")):
         if _CJK_CHAR.match(token):
             continue
         if len(token) >= min_length and token not in stopwords and not token.isdigit():

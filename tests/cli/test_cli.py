@@ -1,0 +1,127 @@
+"""The `toolfoundry` command against a real catalog database."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from toolfoundry.cli.main import app
+from toolfoundry.core.settings import get_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("TOOLFOUNDRY_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("TOOLFOUNDRY_DATABASE_URL", database_url)
+    monkeypatch.setenv("TOOLFOUNDRY_LOAD_STARTERS", "false")
+    get_settings.cache_clear()
+    module_dir = tmp_path / "mods"
+    module_dir.mkdir()
+    (module_dir / "weather_tools.py").write_text(
+        textwrap.dedent(
+            '''
+            """Weather helpers."""
+            from typing import Literal
+
+            from toolfoundry import tool
+
+
+            @tool(toolkit="weather", tags=["units"])
+            def to_celsius(value: float, unit: Literal["F", "K"] = "F") -> float:
+                """Convert a temperature to degrees Celsius.
+
+                Args:
+                    value: The temperature.
+                    unit: Its unit: F (Fahrenheit) or K (Kelvin).
+                """
+                return (value - 32) * 5 / 9 if unit == "F" else value - 273.15
+
+
+            @tool
+            async def describe_wind(speed_kmh: float) -> str:
+                """Name the wind on the Beaufort scale (roughly).
+
+                Args:
+                    speed_kmh: Wind speed in km/h.
+                """
+                return "calm" if speed_kmh < 2 else "breeze" if speed_kmh < 39 else "gale"
+            '''
+        )
+    )
+    yield module_dir
+    get_settings.cache_clear()
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_add_module_then_list_show_call(env: Path) -> None:
+    code, out = invoke("tools", "add-module", "weather_tools", "--path", str(env))
+    assert code == 0, out
+    assert "registered 2 tools" in out
+    assert "weather.to_celsius@1.0.0(value, unit)" in out
+    assert "weather_tools.describe_wind" in out  # no toolkit in the decorator: module name
+
+    code, out = invoke("tools", "list", "--json")
+    ids = [t["id"] for t in json.loads(out)]
+    assert ids == ["weather.to_celsius", "weather_tools.describe_wind"]
+
+    code, out = invoke("tools", "show", "weather.to_celsius", "--json")
+    schema = json.loads(out)["input_schema"]
+    assert schema["properties"]["unit"]["enum"] == ["F", "K"]
+
+    code, out = invoke("tools", "call", "weather.to_celsius", '{"value": 212}', "--json")
+    assert code == 0 and json.loads(out)["structured"] == 100.0
+    code, out = invoke("tools", "call", "weather_tools.describe_wind", '{"speed_kmh": 50}')
+    assert code == 0 and out.strip() == "gale"
+
+    code, out = invoke("calls", "list", "--json")
+    assert len(json.loads(out)) == 2
+
+
+def test_enable_disable_and_toolkits(env: Path) -> None:
+    invoke("tools", "add-module", "weather_tools", "--path", str(env))
+    code, out = invoke("tools", "disable", "weather.to_celsius")
+    assert code == 0 and "disabled" in out
+    code, out = invoke("tools", "call", "weather.to_celsius", '{"value": 1}')
+    assert code == 1 and "disabled" in out and "toolfoundry tools enable" in out
+    code, out = invoke("tools", "enable", "weather.to_celsius")
+    assert code == 0 and "enabled" in out
+    code, out = invoke("toolkits", "list", "--json")
+    assert {k["id"]: k["tool_count"] for k in json.loads(out)} == {
+        "weather": 1,
+        "weather_tools": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("tools", "call", "weather.to_celsius", "{not json"), "not valid JSON"),
+        (("tools", "call", "weather.to_celsius", "[1]"), "must be a JSON object"),
+        (("tools", "call", "weather.to_celsius", '{"value": "hot"}'), "value"),
+        (("tools", "call", "weather.to_celsiu", "{}"), "weather.to_celsius"),
+        (("tools", "add-module", "no_such_module_xyz"), "cannot import"),
+        (("tools", "show", "nothing.here"), "No tool named"),
+    ],
+)
+def test_bad_input_says_what_to_do(env: Path, args: tuple[str, ...], expected: str) -> None:
+    invoke("tools", "add-module", "weather_tools", "--path", str(env))
+    code, out = invoke(*args)
+    assert code == 1
+    assert expected in out
+    assert "Traceback" not in out
+
+
+def test_db_upgrade(env: Path) -> None:
+    code, out = invoke("db", "upgrade")
+    assert code == 0 and "revision 0001" in out
