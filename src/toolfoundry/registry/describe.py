@@ -162,7 +162,7 @@ def _text_block(tool: Tool) -> str:
     lines += [f"  {line}".rstrip() for line in _description(tool).splitlines()]
     for name, prop in properties.items():
         lines.append(f"    {name}: {_parameter_note(prop)}")
-    definitions = {**(tool.output_schema or {}).get("$defs", {}), **schema.get("$defs", {})}
+    definitions = {**_output_definitions(tool.output_schema), **schema.get("$defs", {})}
     for name in sorted(definitions):
         lines.append(f"  {name} = {_type(definitions[name], expand=True)}")
     return "\n".join(lines)
@@ -173,7 +173,17 @@ def _returns(output_schema: Mapping[str, Any] | None) -> str:
         return ""
     if output_schema.get(WRAPPED_KEY):
         return f" -> {_type(output_schema['properties']['result'])}"
-    return f" -> {_type(output_schema, expand=True)}"
+    return f" -> {_type(output_schema)}"
+
+
+def _output_definitions(output_schema: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The output's `$defs`, plus the output itself when `_returns` names it by its title."""
+    if output_schema is None:
+        return {}
+    definitions = dict(output_schema.get("$defs", {}))
+    if "title" in output_schema and "properties" in output_schema:
+        definitions[output_schema["title"]] = output_schema
+    return definitions
 
 
 def _parameter_note(prop: Mapping[str, Any]) -> str:

@@ -42,6 +42,8 @@ class ArgumentsValidator(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FunctionSchema:
+    """Everything the catalog stores about a function tool, plus its argument validator."""
+
     name: str
     description: str
     input_schema: dict[str, Any]
@@ -76,13 +78,7 @@ def derive_function_schema(
         ) from None
     doc = _parse_docstring(inspect.getdoc(target))
 
-    model, params = _arguments_model(qualname, signature, hints)
-    try:
-        input_schema = model.model_json_schema(schema_generator=_SchemaGenerator)
-    except (PydanticSchemaGenerationError, PydanticUserError) as exc:
-        reason = str(exc).splitlines()[0]
-        raise SchemaError(f"{qualname}: the parameters have no JSON schema: {reason}") from None
-    input_schema.pop("title", None)  # the synthetic model's name means nothing to a caller
+    model, params, input_schema = _arguments_model(qualname, signature, hints)
     for prop_name, prop in input_schema.get("properties", {}).items():
         # A `Field(description=...)` in the signature is more deliberate than the docstring.
         if prop_name in doc.parameters and "description" not in prop:
@@ -127,8 +123,9 @@ class _SchemaGenerator(GenerateJsonSchema):
 
 def _arguments_model(
     qualname: str, signature: inspect.Signature, hints: Mapping[str, Any]
-) -> tuple[type[BaseModel], tuple[tuple[str, str], ...]]:
-    """A pydantic model with one field per parameter, and the (field, parameter) name pairs."""
+) -> tuple[type[BaseModel], tuple[tuple[str, str], ...], dict[str, Any]]:
+    """A pydantic model with one field per parameter, the (field, parameter) name pairs, and the
+    model's JSON schema."""
     fields: dict[str, Any] = {}
     params: list[tuple[str, str]] = []
     for index, (param_name, param) in enumerate(signature.parameters.items()):
@@ -163,21 +160,23 @@ def _arguments_model(
             __config__=ConfigDict(extra="forbid", protected_namespaces=()),
             **fields,
         )
+        input_schema = model.model_json_schema(schema_generator=_SchemaGenerator)
     except (PydanticSchemaGenerationError, PydanticUserError, TypeError) as exc:
-        culprit = next((p for f, p in params if not _has_schema(fields[f][0])), None)
+        culprit = next((p for f, p in params if not _has_json_schema(fields[f][0])), None)
         where = f"parameter '{culprit}'" if culprit else "a parameter"
         reason = str(exc).splitlines()[0]  # pydantic appends paragraphs of advice
         raise SchemaError(
-            f"{qualname}: {where} has a type pydantic cannot validate: {reason}",
+            f"{qualname}: {where} has a type that cannot be a JSON tool argument: {reason}",
             hint="Use JSON-compatible types: str, int, float, bool, list, dict, Literal, "
             "pydantic models, dataclasses or TypedDicts.",
         ) from None
-    return model, tuple(params)
+    input_schema.pop("title", None)  # the synthetic model's name means nothing to a caller
+    return model, tuple(params), input_schema
 
 
-def _has_schema(annotation: Any) -> bool:
+def _has_json_schema(annotation: Any) -> bool:
     try:
-        TypeAdapter(annotation)
+        TypeAdapter(annotation).json_schema()
     except (PydanticSchemaGenerationError, PydanticUserError, TypeError):
         return False
     return True

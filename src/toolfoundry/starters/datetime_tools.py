@@ -7,7 +7,7 @@ import re
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from datetime import timezone as fixed_offset
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import BaseModel, Field
 
@@ -37,12 +37,8 @@ _WEEKDAY_PREFIX = re.compile(r"(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", r
 _DATE_FORMS = [
     re.compile(r"(?P<year>\d{4})[-/.](?P<month>\d{1,2})[-/.](?P<day>\d{1,2})"),
     re.compile(r"(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})(?!\d)"),
-    re.compile(
-        r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[a-z]+)\.?,?\s+(?P<year>\d{4})", re.I
-    ),
-    re.compile(
-        r"(?P<mon>[a-z]+)\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})", re.I
-    ),
+    re.compile(r"(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[a-z]+)\.?,?\s+(?P<year>\d{4})", re.I),
+    re.compile(r"(?P<mon>[a-z]+)\.?\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<year>\d{4})", re.I),
     re.compile(r"(?P<year>\d{4})\s*年\s*(?P<month>\d{1,2})\s*月\s*(?P<day>\d{1,2})\s*[日号]?"),
 ]
 _TIME = re.compile(
@@ -183,11 +179,10 @@ def _date_part(text: str, day_first: bool) -> tuple[date, str] | None:
             candidates = [(month, int(fields["day"]))]
         elif fields.get("a") is not None:
             a, b = int(fields["a"]), int(fields["b"])
-            # Dotted dates (01.03.2024) are day-first everywhere they are used.
-            if day_first or fields["sep"] == ".":
-                candidates = [(b, a), (a, b)]
-            else:
-                candidates = [(a, b), (b, a)]
+            # Dotted dates (01.03.2024) are day-first everywhere they are used; if the preferred
+            # reading is impossible (13/01/2024 month-first), the other one is taken.
+            day_first_here = day_first or fields["sep"] == "."
+            candidates = [(b, a), (a, b)] if day_first_here else [(a, b), (b, a)]
         else:
             candidates = [(int(fields["month"]), int(fields["day"]))]
         for month, day in candidates:
@@ -273,7 +268,9 @@ def _add_months(moment: datetime, months: int) -> datetime:
     year, month = moment.year + index // 12, index % 12 + 1
     if not 1 <= year <= 9999:
         raise ValueError(f"the result would be in year {year}, outside 1..9999")
-    return moment.replace(year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1]))
+    return moment.replace(
+        year=year, month=month, day=min(moment.day, calendar.monthrange(year, month)[1])
+    )
 
 
 def _calendar_span(start: datetime, end: datetime, step: int) -> float:

@@ -35,7 +35,9 @@ class Descriptive(BaseModel):
 class Correlation(BaseModel):
     """A correlation coefficient between two variables."""
 
-    coefficient: float = Field(description="From -1 (perfectly opposite) to 1 (perfectly together).")
+    coefficient: float = Field(
+        description="From -1 (perfectly opposite) to 1 (perfectly together)."
+    )
     method: Literal["pearson", "spearman"]
     n: int
     strength: str = Field(
@@ -102,7 +104,11 @@ def _check(values: list[float], name: str = "values", minimum: int = 1) -> list[
     if len(values) < minimum:
         raise ValueError(f"{name} needs at least {minimum} number(s), got {len(values)}")
     for index, value in enumerate(values):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise ValueError(f"{name}[{index}] is {value!r}, not a finite number")
     return [float(v) for v in values]
 
@@ -215,7 +221,9 @@ def correlation(
         xs, ys = _ranks(xs), _ranks(ys)
     coefficient = max(-1.0, min(1.0, _clean(statistics.correlation(xs, ys))))
     size = abs(coefficient)
-    label = "none" if size < 0.1 else "weak" if size < 0.4 else "moderate" if size < 0.7 else "strong"
+    label = (
+        "none" if size < 0.1 else "weak" if size < 0.4 else "moderate" if size < 0.7 else "strong"
+    )
     if label != "none":
         label += " positive" if coefficient > 0 else " negative"
     return Correlation(coefficient=coefficient, method=method, n=len(xs), strength=label)
@@ -260,7 +268,7 @@ def linear_regression(
 
 @tool(toolkit="stats", tags=["outliers", "anomaly", "zscore"])
 def zscore_outliers(values: list[float], threshold: float = 3.0) -> OutlierReport:
-    """Flag values whose z-score (distance from the mean in standard deviations) exceeds a threshold.
+    """Flag outliers: values whose z-score (distance from the mean in stdevs) exceeds a threshold.
 
     Args:
         values: The numbers to check.

@@ -130,9 +130,7 @@ def column_names(rows: Iterable[Row]) -> list[str]:
     return list(dict.fromkeys(key for row in rows for key in row))
 
 
-def _parse_delimited(
-    text: str, delimiter: str | None, infer_types: bool, source: str
-) -> list[Row]:
+def _parse_delimited(text: str, delimiter: str | None, infer_types: bool, source: str) -> list[Row]:
     if delimiter is None:
         delimiter = _guess_delimiter(text)
     elif len(delimiter) != 1:
@@ -272,9 +270,7 @@ def _load_xlsx(file: Path, sheet: str | None) -> list[Row]:
         raise ValueError(f"{str(file)!r} is not a readable .xlsx workbook: {exc}") from exc
     try:
         if sheet is not None and sheet not in workbook.sheetnames:
-            raise ValueError(
-                f"no sheet {sheet!r} in {file.name}; sheets are {workbook.sheetnames}"
-            )
+            raise ValueError(f"no sheet {sheet!r} in {file.name}; sheets are {workbook.sheetnames}")
         worksheet = workbook[sheet] if sheet is not None else workbook.worksheets[0]
         records = [
             [_excel_value(cell) for cell in record]
@@ -292,8 +288,7 @@ def _load_xlsx(file: Path, sheet: str | None) -> list[Row]:
     )
     header = _unique_names((records[0] + [None] * width)[:width])
     return [
-        dict(zip(header, (record + [None] * width)[:width], strict=True))
-        for record in records[1:]
+        dict(zip(header, (record + [None] * width)[:width], strict=True)) for record in records[1:]
     ]
 
 
@@ -377,7 +372,9 @@ def _type_name(value: Any) -> str:
 
 
 def _hashable(value: Any) -> Any:
-    return json.dumps(value, sort_keys=True, default=str) if isinstance(value, list | dict) else value
+    return (
+        json.dumps(value, sort_keys=True, default=str) if isinstance(value, list | dict) else value
+    )
 
 
 def _sort_key(value: Any, nulls: int) -> tuple[Any, ...]:
@@ -526,7 +523,9 @@ def _comparable(cell: Any, value: Any) -> tuple[Any, Any]:
     return cell, value
 
 
-def _matcher(column: str, operator: Operator, value: Any, ignore_case: bool) -> Callable[[Any], bool]:
+def _matcher(
+    column: str, operator: Operator, value: Any, ignore_case: bool
+) -> Callable[[Any], bool]:
     def fold(x: Any) -> Any:
         return x.casefold() if ignore_case and isinstance(x, str) else x
 
@@ -537,8 +536,9 @@ def _matcher(column: str, operator: Operator, value: Any, ignore_case: bool) -> 
     if operator == "in":
         if not isinstance(value, list):
             raise ValueError(f"operator 'in' needs `value` to be a list, got {value!r}")
-        return lambda cell: cell is not None and any(
-            fold(a) == fold(b) for a, b in (_comparable(cell, v) for v in value)
+        return lambda cell: (
+            cell is not None
+            and any(fold(a) == fold(b) for a, b in (_comparable(cell, v) for v in value))
         )
     if operator in ("==", "!="):
         equal = operator == "=="
@@ -613,7 +613,9 @@ def filter_rows(
     data = _source(path, rows)
     _check_columns(data, [column])
     matches = _matcher(column, operator, value, ignore_case)
-    return _page([row for row in data if matches(row.get(column))], limit, columns=column_names(data))
+    return _page(
+        [row for row in data if matches(row.get(column))], limit, columns=column_names(data)
+    )
 
 
 @tool(toolkit="tabular", tags=["select", "project", "columns", "distinct"])

@@ -18,8 +18,8 @@ _TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’\-][^\W_{_CJK}]+)*")
 _CJK_RUN = re.compile(f"[{_CJK}]+")
 _SENTENCE_END = re.compile(r"[.!?]+['\"”’)\]]*(?=\s|$)|[。！？!?]+[」』”’）]*")
 
-_STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are aren't as at be because been
+_STOPWORD_TEXT = """
+    a about above after again against all also am an and any are aren't as at be because been
     before being below between both but by can can't cannot could couldn't did didn't do does
     doesn't doing don't down during each etc few for from further had hadn't has hasn't have
     haven't having he he'd he'll he's her here here's hers herself him himself his how how's i i'd
@@ -30,16 +30,21 @@ _STOPWORDS = frozenset(
     they'll they're they've this those through to too under until up upon us very via was wasn't
     we we'd we'll we're we've were weren't what what's when when's where where's which while who
     who's whom why why's will with won't would wouldn't yet you you'd you'll you're you've your
-    yours yourself yourselves""".split()
+    yours yourself yourselves
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# Chinese function characters: runs of text are cut at them before looking for terms.
+_CJK_STOP_CHARS = re.compile(
+    "[的了是在和与及也就都而或这那之其有为以于对把被让从到很更最又还并但个一不我你他她它们吗呢吧啊着过地得等]"
 )
-# Chinese function characters; a bigram containing one is rarely a keyword.
-_CJK_STOP_CHARS = frozenset("的了是在和与及也就都而或这那之其有为以于对把被让从到很更最又还并但个一不我你他她它们吗呢吧啊着过地得等")
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # URLs are taken as ASCII runs so that adjacent Chinese text and punctuation are not swallowed.
 _URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", re.IGNORECASE)
 _URL_TRAILING = ".,;:!?'\")]"
-_NUMBER = re.compile(r"(?<![A-Za-z0-9_.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_NUMBER = re.compile(
+    r"(?<![A-Za-z0-9_.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?"
+)
 
 
 class TextStats(BaseModel):
@@ -127,6 +132,33 @@ def _words(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
+def _cjk_terms(text: str, stopwords: frozenset[str]) -> Counter[str]:
+    """Candidate terms of unspaced Chinese/Japanese text, found without a dictionary.
+
+    Runs are cut at function characters; every 2-character sequence is a candidate, and 3- and
+    4-character ones that repeat. A fragment seen exactly as often as a longer candidate holding
+    it is only a part of that term (机器 in 机器学习) and is dropped.
+    """
+    counts: Counter[str] = Counter()
+    for run in _CJK_RUN.findall(text):
+        for segment in _CJK_STOP_CHARS.split(run):
+            for n in (2, 3, 4):
+                counts.update(segment[i : i + n] for i in range(len(segment) - n + 1))
+    kept = {
+        term: count
+        for term, count in counts.items()
+        if (len(term) == 2 or count > 1) and term not in stopwords
+    }
+    parts = {
+        term[i : i + n]
+        for term, count in kept.items()
+        for n in range(2, len(term))
+        for i in range(len(term) - n + 1)
+        if kept.get(term[i : i + n]) == count
+    }
+    return Counter({term: count for term, count in kept.items() if term not in parts})
+
+
 @tool(toolkit="text", tags=["count", "length", "statistics"])
 def text_stats(text: str) -> TextStats:
     """Count the characters, words, sentences, lines and paragraphs of a text.
@@ -179,14 +211,8 @@ def extract_keywords(
             continue
         if len(token) >= min_length and token not in stopwords and not token.isdigit():
             terms.append(token)
-    for run in _CJK_RUN.findall(text):
-        terms.extend(
-            bigram
-            for bigram in (run[i : i + 2] for i in range(len(run) - 1))
-            if not _CJK_STOP_CHARS.intersection(bigram) and bigram not in stopwords
-        )
-    counts = Counter(terms)
-    total = len(terms)
+    counts = Counter(terms) + _cjk_terms(text, stopwords)
+    total = sum(counts.values())
     return [
         Keyword(keyword=term, count=count, frequency=round(count / total, 6))
         for term, count in counts.most_common(top_n)
