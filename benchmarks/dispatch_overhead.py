@@ -54,9 +54,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-async def main(calls: int, rest_calls: int) -> dict:
-    data_dir = Path(tempfile.mkdtemp(prefix="tf-bench-"))
-    settings = Settings(data_dir=data_dir, load_starters=False)
+def measure_rest(settings: Settings, args: dict[str, int], rest_calls: int) -> list[float]:
+    """Per-call latency in µs through the REST API served by uvicorn in a thread."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    url = f"http://127.0.0.1:{port}/api/v1/tools/bench.echo_async/call"
+    with httpx.Client() as client:
+        for _ in range(200):
+            client.post(url, json={"arguments": args})
+        rest = []
+        for _ in range(rest_calls):
+            start = time.perf_counter_ns()
+            response = client.post(url, json={"arguments": args})
+            rest.append((time.perf_counter_ns() - start) / 1000)
+            assert response.status_code == 200
+    server.should_exit = True
+    thread.join()
+
+    return rest
+
+
+async def measure_in_process(settings: Settings, calls: int) -> dict[str, list[float]]:
+    """Per-call latency in µs: direct await vs library.call on async and sync tools."""
     async with ToolLibrary.open(settings) as library:
         await library.register(echo_async, toolkit="bench")
         await library.register(echo_sync, toolkit="bench")
@@ -82,27 +107,13 @@ async def main(calls: int, rest_calls: int) -> dict:
                 lambda: library.call("bench.echo_sync", args), calls // 10
             )
         await library.recorder.flush()
+    return results
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    url = f"http://127.0.0.1:{port}/api/v1/tools/bench.echo_async/call"
-    with httpx.Client() as client:
-        for _ in range(200):
-            client.post(url, json={"arguments": args})
-        rest = []
-        for _ in range(rest_calls):
-            start = time.perf_counter_ns()
-            response = client.post(url, json={"arguments": args})
-            rest.append((time.perf_counter_ns() - start) / 1000)
-            assert response.status_code == 200
-    server.should_exit = True
-    thread.join()
+
+def main(calls: int, rest_calls: int) -> dict:
+    settings = Settings(data_dir=Path(tempfile.mkdtemp(prefix="tf-bench-")), load_starters=False)
+    results = asyncio.run(measure_in_process(settings, calls))
+    rest = measure_rest(settings, {"x": 1}, rest_calls)
 
     direct_p50 = statistics.median(results["direct"])
     report = {
@@ -134,13 +145,22 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, default=20000)
     parser.add_argument("--rest-calls", type=int, default=2000)
     ns = parser.parse_args()
-    out = asyncio.run(main(ns.calls, ns.rest_calls))
+    out = main(ns.calls, ns.rest_calls)
     print(json.dumps(out, indent=2))
     print(f"\n{'path':<28}{'p50':>12}{'p95':>12}")
-    print(f"{'direct await':<28}{out['direct_us']['p50']:>10.1f}us{out['direct_us']['p95']:>10.1f}us")
-    for key, label in (("library_call_async_us", "library.call (async fn)"),
-                       ("library_call_sync_us", "library.call (sync fn)")):
+    print(
+        f"{'direct await':<28}{out['direct_us']['p50']:>10.1f}us{out['direct_us']['p95']:>10.1f}us"
+    )
+    for key, label in (
+        ("library_call_async_us", "library.call (async fn)"),
+        ("library_call_sync_us", "library.call (sync fn)"),
+    ):
         print(f"{label:<28}{out[key]['p50']:>10.1f}us{out[key]['p95']:>10.1f}us")
-    print(f"{'REST POST .../call':<28}{out['rest_ms']['p50']:>10.2f}ms{out['rest_ms']['p95']:>10.2f}ms")
-    print(f"\noverhead p50: async {out['overhead_async_us_p50']:.1f} us, "
-          f"sync {out['overhead_sync_us_p50']:.1f} us")
+    print(
+        f"{'REST POST .../call':<28}"
+        f"{out['rest_ms']['p50']:>10.2f}ms{out['rest_ms']['p95']:>10.2f}ms"
+    )
+    print(
+        f"\noverhead p50: async {out['overhead_async_us_p50']:.1f} us, "
+        f"sync {out['overhead_sync_us_p50']:.1f} us"
+    )

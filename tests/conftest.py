@@ -22,7 +22,10 @@ async def _create_pg_database() -> tuple[str, str]:
     admin = make_url(POSTGRES_URL)
     name = f"tf_test_{uuid.uuid4().hex[:12]}"
     conn = await asyncpg.connect(
-        host=admin.host, port=admin.port, user=admin.username, password=admin.password,
+        host=admin.host,
+        port=admin.port,
+        user=admin.username,
+        password=admin.password,
         database=admin.database,
     )
     try:
@@ -37,7 +40,10 @@ async def _drop_pg_database(name: str) -> None:
 
     admin = make_url(POSTGRES_URL)
     conn = await asyncpg.connect(
-        host=admin.host, port=admin.port, user=admin.username, password=admin.password,
+        host=admin.host,
+        port=admin.port,
+        user=admin.username,
+        password=admin.password,
         database=admin.database,
     )
     try:

@@ -14,7 +14,6 @@ from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolRes
 from toolfoundry.core.settings import Settings, get_settings
 from toolfoundry.registry.catalog import Catalog, ToolDefinition, ToolFilter
 from toolfoundry.registry.decorator import ToolOptions, tool_options
-
 from toolfoundry.registry.versions import parse_version
 from toolfoundry.runtime.backends import BackendRegistry
 from toolfoundry.runtime.dispatcher import Dispatcher

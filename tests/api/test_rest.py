@@ -24,9 +24,10 @@ def test_health_ready_metrics_and_docs(client: TestClient) -> None:
     ready = client.get("/ready").json()
     assert ready["status"] == "ready" and ready["checks"]["database"] == "ok"
     client.post("/api/v1/tools/samples.add/call", json={"arguments": {"a": 1}})
-    assert 'toolfoundry_tool_calls_total{status="ok",tool="samples.add"}' in client.get(
-        "/metrics"
-    ).text
+    assert (
+        'toolfoundry_tool_calls_total{status="ok",tool="samples.add"}'
+        in client.get("/metrics").text
+    )
     assert "/api/v1/tools/{tool_ref}/call" in client.get("/openapi.json").json()["paths"]
 
 
@@ -97,7 +98,10 @@ def test_call_errors_are_problem_details(client: TestClient) -> None:
 def test_patch_enable_disable_deprecate(client: TestClient) -> None:
     off = client.patch("/api/v1/tools/samples.add", json={"enabled": False})
     assert off.status_code == 200 and off.json()["enabled"] is False
-    assert client.post("/api/v1/tools/samples.add/call", json={"arguments": {"a": 1}}).status_code == 404
+    assert (
+        client.post("/api/v1/tools/samples.add/call", json={"arguments": {"a": 1}}).status_code
+        == 404
+    )
     on = client.patch("/api/v1/tools/samples.add", json={"enabled": True, "deprecated": True})
     assert on.json()["enabled"] is True and on.json()["deprecated"] is True
     assert client.patch("/api/v1/tools/samples.add", json={}).status_code == 422

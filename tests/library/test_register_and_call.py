@@ -237,8 +237,10 @@ async def test_concurrent_registrations_lose_nothing(settings: Settings) -> None
                 for i in range(24)
                 for lib in ([first] if i % 2 else [second])
             ),
-            *(first.register(make(100 + v), toolkit="shared", name="same", version=f"1.{v}.0")
-              for v in range(6)),
+            *(
+                first.register(make(100 + v), toolkit="shared", name="same", version=f"1.{v}.0")
+                for v in range(6)
+            ),
         )
         tools = await first.list_tools()
     assert len(tools) == 25

@@ -49,9 +49,7 @@ def serve(
             f"(catalog: {settings.resolved_database_url})"
         )
 
-    uvicorn.run(
-        app_, host=host or settings.host, port=port or settings.port, log_level="warning"
-    )
+    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="warning")
 
 
 @db_app.command("upgrade")

@@ -111,8 +111,10 @@ async def call_tool(
 async def _set_state(tool_id: str, **changes: bool) -> None:
     async with ToolLibrary.open() as library:
         tool = await library.set_state(tool_id, **changes)
-    console.print(f"{tool.id}: {'enabled' if tool.enabled else 'disabled'}"
-                  f"{', deprecated' if tool.deprecated else ''}")
+    console.print(
+        f"{tool.id}: {'enabled' if tool.enabled else 'disabled'}"
+        f"{', deprecated' if tool.deprecated else ''}"
+    )
 
 
 @tools_app.command("enable")

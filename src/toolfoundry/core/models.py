@@ -16,7 +16,7 @@ def utcnow() -> datetime:
 
 
 class ToolKind(StrEnum):
-    """Where a tool's code runs; the dispatcher picks a backend by this value."""
+    """Where a tool runs; the dispatcher picks its backend by this value."""
 
     FUNCTION = "function"
     MCP = "mcp"
@@ -34,7 +34,7 @@ class Toolkit(BaseModel):
 
 
 class ToolVersion(BaseModel):
-    """One registered version of a tool. Earlier versions stay listable and callable by `@version`."""
+    """One registered version of a tool; earlier ones stay listable and callable by `@version`."""
 
     model_config = ConfigDict(from_attributes=True)
 

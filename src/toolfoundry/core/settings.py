@@ -1,4 +1,4 @@
-"""Settings from the environment (prefix `TOOLFOUNDRY_`) with embedded defaults that need nothing."""
+"""Settings from the environment (prefix `TOOLFOUNDRY_`); the defaults need nothing external."""
 
 from __future__ import annotations
 
@@ -28,9 +28,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(default=None, description="Optional Redis for catalog events.")
     host: str = "127.0.0.1"
     port: int = 8765
-    load_starters: bool = Field(
-        default=True, description="Register the starter toolkits on start."
-    )
+    load_starters: bool = Field(default=True, description="Register the starter toolkits on start.")
     default_timeout: float = Field(default=30.0, gt=0, description="Per-call timeout (s).")
     max_concurrent_calls: int = Field(default=64, ge=1, description="Calls running at once.")
     retry_backoff: float = Field(default=0.2, ge=0, description="First retry delay (s).")

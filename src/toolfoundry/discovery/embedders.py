@@ -203,7 +203,9 @@ class CachedEmbedder:
             return self.embedder.embed([])
         hashes = [text_hash(t, self.name) for t in texts]
         found = self.cache.get_many(self.name, list(dict.fromkeys(hashes)))
-        missing = list(dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in found))
+        missing = list(
+            dict.fromkeys(t for t, h in zip(texts, hashes, strict=True) if h not in found)
+        )
         if missing:
             fresh = self.embedder.embed(missing)
             new = {text_hash(t, self.name): v for t, v in zip(missing, fresh, strict=True)}

@@ -92,9 +92,7 @@ class Catalog:
     ) -> Toolkit:
         check_name(name, "toolkit name")
         async with self._sessions() as session:
-            session.add(
-                ToolkitRow(id=name, name=name, description=description, category=category)
-            )
+            session.add(ToolkitRow(id=name, name=name, description=description, category=category))
             try:
                 await session.commit()
             except IntegrityError:
@@ -112,9 +110,7 @@ class Catalog:
         async with self._sessions() as session:
             if await session.get(ToolkitRow, name) is not None:
                 return
-            session.add(
-                ToolkitRow(id=name, name=name, description=description, category=category)
-            )
+            session.add(ToolkitRow(id=name, name=name, description=description, category=category))
             try:
                 await session.commit()
             except IntegrityError:
@@ -287,7 +283,9 @@ class Catalog:
             ids = [row.id for row in tool_rows]
             versions = await self._versions_by_tool(session, ids)
             usage = await self._usage(session, ids)
-        tools = [self._to_model(row, versions.get(row.id, []), usage.get(row.id)) for row in tool_rows]
+        tools = [
+            self._to_model(row, versions.get(row.id, []), usage.get(row.id)) for row in tool_rows
+        ]
         if flt.q:
             needle = flt.q.lower()
             tools = [
@@ -372,7 +370,9 @@ class Catalog:
             .where(ToolCallRow.tool_id.in_(ids))
             .group_by(ToolCallRow.tool_id)
         )
-        return {tool_id: (n, int(ok or 0)) for tool_id, n, ok in (await session.execute(stmt)).all()}
+        return {
+            tool_id: (n, int(ok or 0)) for tool_id, n, ok in (await session.execute(stmt)).all()
+        }
 
     @staticmethod
     def _to_model(

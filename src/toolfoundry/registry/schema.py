@@ -73,8 +73,9 @@ def derive_function_schema(
         hints = get_type_hints(target, include_extras=True)
     except (NameError, TypeError, ValueError) as exc:
         raise SchemaError(
-            f"cannot read the signature of {qualname}: {exc}",
-            hint="Make every annotation importable at module level.",
+            f"cannot resolve the signature of {qualname}: {exc}",
+            hint="Define the types it uses at module level: string annotations (and all of them "
+            "under `from __future__ import annotations`) are resolved in the function's module.",
         ) from None
     doc = _parse_docstring(inspect.getdoc(target))
 

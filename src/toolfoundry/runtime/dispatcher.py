@@ -112,7 +112,9 @@ class Dispatcher:
                 duration_ms=(time.perf_counter() - start) * 1000,
                 success=success,
                 error_type=error_type,
-                error_message=(str(exc) if exc else output.content if output and not success else None),
+                error_message=(
+                    str(exc) if exc else output.content if output and not success else None
+                ),
                 attempts=attempts,
             )
         )

@@ -17,9 +17,9 @@ from toolfoundry.registry.schema import (
     compile_schema_validator,
     derive_function_schema,
 )
-from toolfoundry.store.tables import ToolRow, ToolVersionRow
 from toolfoundry.runtime.backends import ToolOutput
 from toolfoundry.runtime.entries import ToolEntry
+from toolfoundry.store.tables import ToolRow, ToolVersionRow
 
 
 def to_jsonable(value: Any) -> Any:
@@ -52,7 +52,9 @@ class FunctionBackend:
     def remember(self, source: str, fn: Callable[..., Any]) -> None:
         self._callables[source] = fn
 
-    def schema_for(self, fn: Callable[..., Any], name: str, description: str | None) -> FunctionSchema:
+    def schema_for(
+        self, fn: Callable[..., Any], name: str, description: str | None
+    ) -> FunctionSchema:
         key = id(fn)
         schema = self._schemas.get(key)
         if schema is None or schema.name != name:

@@ -7,7 +7,7 @@ import contextlib
 import logging
 
 from toolfoundry.core.metrics import TOOL_CALLS
-from toolfoundry.registry.catalog import Catalog, CallLog
+from toolfoundry.registry.catalog import CallLog, Catalog
 
 log = logging.getLogger(__name__)
 

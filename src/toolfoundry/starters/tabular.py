@@ -102,10 +102,7 @@ class NumericSummary(BaseModel):
 
 
 def infer_value(text: str) -> Any:
-    """Turn one text cell into None, a bool, an int, a float or keep it as text.
-
-    Integers with a leading zero ("00123") stay text: they are codes, not quantities.
-    """
+    """Turn a text cell into None ("", "NA", "null" …), a bool, an int or a float, or keep it."""
     stripped = text.strip()
     lowered = stripped.lower()
     if lowered in _NULL_TOKENS:
@@ -113,11 +110,16 @@ def infer_value(text: str) -> Any:
     if lowered in ("true", "false"):
         return lowered == "true"
     if _INT.fullmatch(stripped):
-        digits = stripped.lstrip("+-")
-        return int(stripped) if digits == "0" or not digits.startswith("0") else text
+        return int(stripped)
     if _FLOAT.fullmatch(stripped):
         return float(stripped)
     return text
+
+
+def _is_code(text: str) -> bool:
+    """Digits with a leading zero ("00123"): an identifier such as a ZIP code, not a quantity."""
+    stripped = text.strip().lstrip("+-")
+    return len(stripped) > 1 and stripped.startswith("0") and stripped.isdigit()
 
 
 def parse_csv(text: str, delimiter: str | None = None, infer_types: bool = True) -> list[Row]:
@@ -137,7 +139,7 @@ def _parse_delimited(text: str, delimiter: str | None, infer_types: bool, source
         raise ValueError(f"delimiter must be one character, got {delimiter!r}")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header: list[str] | None = None
-    rows: list[Row] = []
+    records: list[list[str]] = []
     try:
         for record in reader:
             if not any(cell.strip() for cell in record):
@@ -145,22 +147,34 @@ def _parse_delimited(text: str, delimiter: str | None, infer_types: bool, source
             if header is None:
                 header = _unique_names(record)
                 continue
-            extra = record[len(header) :]
-            if any(cell.strip() for cell in extra):
+            if any(cell.strip() for cell in record[len(header) :]):
                 raise ValueError(
                     f"{source}: line {reader.line_num} has {len(record)} fields but the header "
                     f"has {len(header)}; check the delimiter ({delimiter!r}) and the quoting"
                 )
-            cells = record[: len(header)] + [""] * (len(header) - len(record))
-            rows.append(
-                {
-                    name: (infer_value(cell) if infer_types else cell)
-                    for name, cell in zip(header, cells, strict=True)
-                }
-            )
+            records.append(record[: len(header)] + [""] * (len(header) - len(record)))
     except csv.Error as exc:
         raise ValueError(f"{source}: malformed CSV at line {reader.line_num}: {exc}") from exc
-    return rows
+    if header is None:
+        return []
+    if not infer_types:
+        return [dict(zip(header, record, strict=True)) for record in records]
+    # A column holding any code with a leading zero stays text, so 00123 and 75001 agree.
+    converters = [
+        _null_or_text if any(_is_code(record[i]) for record in records) else infer_value
+        for i in range(len(header))
+    ]
+    return [
+        {
+            name: convert(cell)
+            for name, convert, cell in zip(header, converters, record, strict=True)
+        }
+        for record in records
+    ]
+
+
+def _null_or_text(text: str) -> str | None:
+    return None if text.strip().lower() in _NULL_TOKENS else text
 
 
 def _guess_delimiter(text: str) -> str:
@@ -410,7 +424,8 @@ def read_table(
         sheet: Excel sheet name; the first sheet if omitted.
         delimiter: CSV field separator; guessed from the header line (comma, semicolon, tab or
             pipe) if omitted.
-        infer_types: Turn CSV text cells into numbers, booleans and nulls ("", "NA", "null").
+        infer_types: Turn CSV text cells into numbers, booleans and nulls ("", "NA", "null");
+            a column holding codes with leading zeros (ZIP codes, "007") stays text.
         offset: Number of rows to skip, for paging through a large file.
         limit: Maximum number of rows to return.
 
