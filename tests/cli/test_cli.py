@@ -124,4 +124,4 @@ def test_bad_input_says_what_to_do(env: Path, args: tuple[str, ...], expected: s
 
 def test_db_upgrade(env: Path) -> None:
     code, out = invoke("db", "upgrade")
-    assert code == 0 and "revision 0001" in out
+    assert code == 0 and "revision 0002" in out

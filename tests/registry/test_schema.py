@@ -126,9 +126,7 @@ BAD_ORDER_PROBLEMS = {
 def _problems(exc: ArgumentsError) -> set[tuple[str, str]]:
     """(path, the expected fragment of the message) for each problem."""
     fragments = ("unknown argument", "required", "'fast'", "int")
-    return {
-        (e["path"], next(f for f in fragments if f in e["message"])) for e in exc.errors
-    }
+    return {(e["path"], next(f for f in fragments if f in e["message"])) for e in exc.errors}
 
 
 # --- descriptions -----------------------------------------------------------------------------
@@ -357,7 +355,7 @@ def test_types_without_a_json_schema_are_rejected_naming_the_parameter():
 def test_unresolvable_annotations_are_rejected():
     def broken(x: NotDefinedAnywhere) -> None: ...  # type: ignore[name-defined]  # noqa: F821
 
-    with pytest.raises(SchemaError, match="broken.*NotDefinedAnywhere"):
+    with pytest.raises(SchemaError, match=r"broken.*NotDefinedAnywhere"):
         derive_function_schema(broken)
 
 
@@ -369,7 +367,12 @@ def test_signature_validation_coerces_into_real_types_and_fills_defaults():
 
     kwargs = schema.validator({"items": [{"name": "pen", "qty": "2"}], "priority": "3"})
 
-    assert kwargs == {"items": [Item(name="pen", qty=2)], "mode": "fast", "note": None, "priority": 3}
+    assert kwargs == {
+        "items": [Item(name="pen", qty=2)],
+        "mode": "fast",
+        "note": None,
+        "priority": 3,
+    }
     assert isinstance(kwargs["items"][0], Item)
     assert place_order(**kwargs).total == 2
 
@@ -445,7 +448,9 @@ def test_schema_validation_does_not_coerce():
     with pytest.raises(ArgumentsError) as info:
         validate_against_schema(input_schema, {"items": [{"name": "pen", "qty": "2"}]})
 
-    assert info.value.errors == [{"path": "items[0].qty", "message": "'2' is not of type 'integer'"}]
+    assert info.value.errors == [
+        {"path": "items[0].qty", "message": "'2' is not of type 'integer'"}
+    ]
 
 
 def test_schema_validators_are_built_once_per_schema():

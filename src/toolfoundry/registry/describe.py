@@ -17,7 +17,7 @@ from toolfoundry.core.errors import ConflictError
 from toolfoundry.core.models import Tool
 from toolfoundry.registry.schema import WRAPPED_KEY
 
-Format = Literal["openai", "anthropic", "mcp", "text"]
+DescribeFormat = Literal["openai", "anthropic", "mcp", "text"]
 
 # --- provider names ---------------------------------------------------------------------------
 
@@ -112,7 +112,7 @@ def render(
     tools: Sequence[Tool], fmt: Literal["openai", "anthropic", "mcp"]
 ) -> list[dict[str, Any]]: ...
 def render(
-    tools: Tool | Sequence[Tool], fmt: Format
+    tools: Tool | Sequence[Tool], fmt: DescribeFormat
 ) -> str | dict[str, Any] | list[dict[str, Any]]:
     """Render one tool (a dict, or a text block) or a list (a list, or text grouped by toolkit).
     A list keeps its order, so a ranking from discovery reaches the model unchanged."""

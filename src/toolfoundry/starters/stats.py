@@ -325,7 +325,8 @@ def histogram(
         # A single point gets a unit-wide range around it, as numpy does.
         low, high = low - 0.5, high + 0.5
     width = (high - low) / bins
-    edges = [low + i * width for i in range(bins)] + [high]
+    # Scaling before dividing keeps round edges exact (0.3, not 0.30000000000000004).
+    edges = [low + (high - low) * i / bins for i in range(bins)] + [high]
     counts = [0] * bins
     outside = 0
     for value in data:

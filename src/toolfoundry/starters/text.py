@@ -41,7 +41,7 @@ _CJK_STOP_CHARS = re.compile(
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # URLs are taken as ASCII runs so that adjacent Chinese text and punctuation are not swallowed.
 _URL = re.compile(r"(?:https?://|www\.)[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+", re.IGNORECASE)
-_URL_TRAILING = ".,;:!?'\")]"
+_URL_TRAILING = ".,;:!?'\"]"
 _NUMBER = re.compile(
     r"(?<![A-Za-z0-9_.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?"
 )
@@ -444,10 +444,11 @@ def extract_entities(text: str, unique: bool = False) -> ExtractedEntities:
     urls: list[str] = []
     masked = _EMAIL.sub(lambda m: " " * len(m.group(0)), text)
     for match in _URL.finditer(masked):
-        url = match.group(0).rstrip(_URL_TRAILING)
-        # Keep a closing parenthesis only when the URL opened one (Wikipedia-style links).
-        while url.endswith(")") and url.count("(") < url.count(")"):
-            url = url[:-1].rstrip(_URL_TRAILING)
+        url = match.group(0)
+        # Trailing punctuation ends the sentence, not the URL; a closing parenthesis belongs to
+        # the URL only if the URL opened one (Wikipedia-style links).
+        while url[-1] in _URL_TRAILING or (url[-1] == ")" and url.count("(") < url.count(")")):
+            url = url[:-1]
         urls.append(url)
     masked = _URL.sub(lambda m: " " * len(m.group(0)), masked)
     numbers: list[int | float] = []
