@@ -53,6 +53,17 @@ def _scale(scores: np.ndarray, alive: np.ndarray, fusion: str) -> np.ndarray:
         ranks[order] = np.arange(live.size, dtype=np.float32)
         out[alive] = 61.0 / (61.0 + ranks)
         return out
+    if fusion == "z":
+        std = float(live.std())
+        if std > 0:
+            out[alive] = (live - live.mean()) / std
+        return out
+    if fusion == "rrf10":
+        order = np.argsort(-live, kind="stable")
+        ranks = np.empty(live.size, dtype=np.float32)
+        ranks[order] = np.arange(live.size, dtype=np.float32)
+        out[alive] = np.where(live > 0, 10.0 / (10.0 + ranks), 0.0)
+        return out
     low, high = float(live.min()), float(live.max())
     if high > low:
         out[alive] = (live - low) / (high - low)

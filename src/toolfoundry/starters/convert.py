@@ -350,6 +350,7 @@ def rows_to_markdown(
         "| " + " | ".join("---:" if numeric(name) else "---" for name in header) + " |",
         *("| " + " | ".join(escape(row.get(name)) for name in header) + " |" for row in shown),
     ]
-    if len(shown) < len(rows):
-        lines.append(f"\n*… {len(rows) - len(shown)} more rows*")
+    hidden = len(rows) - len(shown)
+    if hidden:
+        lines.append(f"\n*… {hidden} more row{'s' if hidden > 1 else ''}*")
     return "\n".join(lines)

@@ -356,12 +356,11 @@ def datetime_difference(
     timezone: str = "UTC",
     day_first: bool = False,
 ) -> Difference:
-    """Compute the time between two dates or date-times in seconds, minutes, hours, days, weeks,
-    months or years.
+    """Compute the time between two dates or date-times, in seconds up to years.
 
     Seconds, minutes and hours count elapsed time. Days and weeks count local calendar time (a
     day across a daylight-saving change is still one day); months and years are calendar months
-    with a fraction (Jan 15 to Mar 1 is about 1.53 months).
+    with a fraction (Jan 15 to Mar 1, 2024 is about 1.52 months).
 
     Args:
         start: The earlier date or date-time, in any format `parse_datetime` understands.
@@ -489,8 +488,7 @@ def business_days(
     weekend: list[Weekday] | None = None,
     list_dates: bool = True,
 ) -> BusinessDays:
-    """Count (and list) the business days between two dates, both included, skipping weekends and
-    given holidays.
+    """Count and list the business days between two dates (inclusive), skipping weekends, holidays.
 
     Args:
         start: The first date, in any format `parse_datetime` understands.

@@ -14,8 +14,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
 from pydantic import BaseModel, Field
 
 from toolfoundry.registry.decorator import tool
@@ -101,7 +99,7 @@ class NumericSummary(BaseModel):
     max: float
 
 
-def infer_value(text: str) -> Any:
+def _infer_value(text: str) -> Any:
     """Turn a text cell into None ("", "NA", "null" …), a bool, an int or a float, or keep it."""
     stripped = text.strip()
     lowered = stripped.lower()
@@ -161,7 +159,7 @@ def _parse_delimited(text: str, delimiter: str | None, infer_types: bool, source
         return [dict(zip(header, record, strict=True)) for record in records]
     # A column holding any code with a leading zero stays text, so 00123 and 75001 agree.
     converters = [
-        _null_or_text if any(_is_code(record[i]) for record in records) else infer_value
+        _null_or_text if any(_is_code(record[i]) for record in records) else _infer_value
         for i in range(len(header))
     ]
     return [
@@ -278,6 +276,10 @@ def _all_objects(items: list[Any]) -> bool:
 
 
 def _load_xlsx(file: Path, sheet: str | None) -> list[Row]:
+    # Imported here: openpyxl takes ~0.4 s to import and most sessions never read Excel.
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError) as exc:

@@ -191,7 +191,8 @@ def extract_keywords(
     """Find the most frequent meaningful words of a text, ignoring common stopwords.
 
     Words are lower-cased; English stopwords and numbers are skipped. Chinese and Japanese text has
-    no spaces, so its candidates are two-character sequences without a function character.
+    no spaces, so its candidates are 2- to 4-character sequences between function characters
+    (的, 是, 了 …), longer ones kept only when they repeat.
 
     Args:
         text: The text to analyse.
@@ -200,7 +201,7 @@ def extract_keywords(
         extra_stopwords: Further words to ignore, e.g. domain words that occur everywhere.
 
     Returns:
-        Keywords by descending count, ties in order of first appearance.
+        Keywords by descending count, each with its share of all candidate terms.
     """
     if top_n < 1:
         raise ValueError(f"top_n must be at least 1, got {top_n}")
