@@ -11,6 +11,7 @@ from toolfoundry import __version__
 from toolfoundry.api.problems import install_problem_handlers
 from toolfoundry.api.routers import calls, health, toolkits, tools
 from toolfoundry.core.settings import Settings
+from toolfoundry.gateway import build_gateway
 from toolfoundry.library import ToolLibrary
 
 
@@ -18,13 +19,16 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     """Build the app. Pass `library` to serve one you manage; otherwise the app owns one."""
     owned = library is None
     lib = library or ToolLibrary(settings)
+    # The MCP gateway is served by the same process: streamable HTTP at /mcp.
+    mcp_app = build_gateway(lib).http_app(path="/mcp")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await lib.start()
         app.state.library = lib
         try:
-            yield
+            async with mcp_app.lifespan(app):
+                yield
         finally:
             if owned:
                 await lib.aclose()
@@ -38,4 +42,6 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     install_problem_handlers(app)
     for router in (health.router, toolkits.router, tools.router, calls.router):
         app.include_router(router)
+    # Mounted last and at the root so its own route is exactly /mcp; API routes match first.
+    app.mount("/", mcp_app)
     return app

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from toolfoundry.cli.output import JsonOption, console, print_json, run
+from toolfoundry.cli.mcp import mcp_app
 from toolfoundry.cli.tools import toolkits_app, tools_app
 from toolfoundry.core.settings import get_settings
 
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 app.add_typer(tools_app, name="tools")
 app.add_typer(toolkits_app, name="toolkits")
+app.add_typer(mcp_app, name="mcp")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 calls_app = typer.Typer(help="The call log.", no_args_is_help=True)
