@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from toolfoundry.cli.output import JsonOption, console, print_json, run
 from toolfoundry.cli.mcp import mcp_app
+from toolfoundry.cli.output import JsonOption, console, print_json, run
 from toolfoundry.cli.tools import toolkits_app, tools_app
 from toolfoundry.core.settings import get_settings
 
