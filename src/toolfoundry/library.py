@@ -9,16 +9,21 @@ from collections.abc import Awaitable, Callable, Iterable
 from types import ModuleType
 from typing import Any, Literal, Self
 
+from pydantic import ValidationError
+
 from toolfoundry.core.errors import InvalidInputError
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolResult
 from toolfoundry.core.settings import Settings, get_settings
+from toolfoundry.mcp import McpConnectionManager, McpServerConfig
 from toolfoundry.registry.catalog import Catalog, ToolDefinition, ToolFilter
 from toolfoundry.registry.decorator import ToolOptions, tool_options
+from toolfoundry.registry.mcp_servers import McpServerInfo, McpServerRegistry
 from toolfoundry.registry.versions import parse_version
 from toolfoundry.runtime.backends import BackendRegistry
 from toolfoundry.runtime.dispatcher import Dispatcher
 from toolfoundry.runtime.entries import ToolSlot, ToolTable
 from toolfoundry.runtime.function_backend import FunctionBackend
+from toolfoundry.runtime.mcp_backend import McpBackend
 from toolfoundry.runtime.recorder import CallRecorder
 from toolfoundry.store.database import create_engine, session_factory, upgrade
 
@@ -44,8 +49,13 @@ class ToolLibrary:
         self.catalog = Catalog(session_factory(self.engine))
         self.table = ToolTable()
         self.functions = FunctionBackend()
+        self.mcp = McpConnectionManager()
         self.backends = BackendRegistry()
         self.backends.register(self.functions)
+        self.backends.register(McpBackend(self.mcp))
+        self.servers = McpServerRegistry(
+            self.catalog.sessions, self.catalog, self.mcp, self._servers_changed
+        )
         self.recorder = CallRecorder(self.catalog)
         self.dispatcher = Dispatcher(
             self.table,
@@ -81,11 +91,13 @@ class ToolLibrary:
                 for fn in vars(module).values():
                     if tool_options(fn) is not None and fn.__module__ == starter.module:
                         await self._store_function(fn, toolkit=starter.name)
+        await self.servers.restore()
         await self.reload()
         self._started = True
         return self
 
     async def aclose(self) -> None:
+        await self.mcp.aclose()  # closes every session and reaps every stdio child
         await self.recorder.aclose()
         await self.engine.dispose()
         self._started = False
@@ -246,6 +258,44 @@ class ToolLibrary:
         )
         await self._changed("upsert", [tool_id])
         return await self.get_tool(tool_id)
+
+    # --- MCP servers ------------------------------------------------------------------------
+
+    async def add_mcp_server(
+        self, config: McpServerConfig | dict[str, Any], *, server: Any = None
+    ) -> McpServerInfo:
+        """Register an MCP server: connect, list its tools and add them to the catalog under
+        its toolkit. A server that cannot start or answer is refused and nothing is kept.
+        `server` (tests, embedding) replaces the transport: a FastMCP instance or a transport."""
+        if not isinstance(config, McpServerConfig):
+            try:
+                config = McpServerConfig.model_validate(config)
+            except ValidationError as exc:
+                raise InvalidInputError(
+                    "invalid MCP server config: "
+                    + "; ".join(
+                        f"{'.'.join(map(str, e['loc'])) or '(config)'}: {e['msg']}"
+                        for e in exc.errors()
+                    ),
+                    hint="Give name plus either command (stdio) or url (http/sse).",
+                ) from None
+        return await self.servers.add(config, server=server)
+
+    async def remove_mcp_server(self, name: str) -> list[str]:
+        """Unregister a server; its tools leave the catalog. Returns the removed tool ids."""
+        return await self.servers.remove(name)
+
+    async def refresh_mcp_server(self, name: str) -> McpServerInfo:
+        return await self.servers.refresh(name)
+
+    async def list_mcp_servers(self) -> list[McpServerInfo]:
+        return await self.servers.list()
+
+    async def get_mcp_server(self, name: str) -> McpServerInfo:
+        return await self.servers.get(name)
+
+    async def _servers_changed(self, tool_ids: list[str]) -> None:
+        await self._changed("upsert", tool_ids)
 
     # --- reads ------------------------------------------------------------------------------
 

@@ -50,7 +50,7 @@ class ResourceLimits(BaseModel):
 
     cpu_seconds: int = Field(default=120, gt=0)
     memory_bytes: int = Field(default=2 * 1024**3, gt=0)
-    """Address space (RLIMIT_AS): Python reserves far more than it touches, so keep this generous."""
+    """Address space (RLIMIT_AS): Python reserves far more than it uses, so keep it generous."""
     processes: int = Field(default=256, gt=0)
     """RLIMIT_NPROC counts every task (threads too) of the sandbox uid on the host."""
     file_size_bytes: int = Field(default=64 * 1024**2, gt=0)
@@ -144,7 +144,14 @@ class Sandbox(Protocol):
         """Make `spec.writable` usable by the sandbox's user; call before launching a prefix."""
         ...
 
-    async def run(self, argv: Sequence[str], spec: SandboxSpec, *, timeout: float) -> CompletedRun:
+    # `timeout` is part of the result (timed_out), not just a deadline for the caller.
+    async def run(
+        self,
+        argv: Sequence[str],
+        spec: SandboxSpec,
+        *,
+        timeout: float,  # noqa: ASYNC109
+    ) -> CompletedRun:
         """Run to completion; on timeout or cancellation the process group is killed."""
         ...
 
@@ -169,7 +176,13 @@ class _ProcessRunner:
     def _host_cwd(self, spec: SandboxSpec) -> str:
         return str(spec.cwd)
 
-    async def run(self, argv: Sequence[str], spec: SandboxSpec, *, timeout: float) -> CompletedRun:
+    async def run(
+        self,
+        argv: Sequence[str],
+        spec: SandboxSpec,
+        *,
+        timeout: float,  # noqa: ASYNC109
+    ) -> CompletedRun:
         self.prepare(spec)
         command = [*self.command_prefix(spec), *argv]
         started = time.monotonic()
@@ -404,4 +417,3 @@ class _TailBuffer:
 
     def text(self) -> str:
         return self.data.decode("utf-8", errors="replace")
-

@@ -83,6 +83,7 @@ class Catalog:
     """Database operations of the catalog. Stateless apart from the session factory."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.sessions = sessions
         self._sessions = sessions
 
     # --- toolkits -------------------------------------------------------------------------

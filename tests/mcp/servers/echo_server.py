@@ -1,7 +1,6 @@
 """A small FastMCP server for the connection-manager tests and the latency benchmark.
 
-Usage: ``python echo_server.py stdio`` or ``python echo_server.py http|sse PORT``. An HTTP session
-expires after ``FASTMCP_HTTP_SESSION_IDLE_TIMEOUT`` idle seconds when that is set.
+Usage: ``python echo_server.py stdio`` or ``python echo_server.py http|sse PORT``.
 """
 
 import asyncio
@@ -10,9 +9,12 @@ import sys
 import time
 
 import mcp_types
+import uvicorn
 from fastmcp import Context, FastMCP
 
 mcp = FastMCP("echo")
+# Streamable HTTP session ids this server pretends to have forgotten (see `expire`).
+expired_sessions: set[str] = set()
 
 
 @mcp.tool
@@ -59,10 +61,38 @@ async def grow(name: str, ctx: Context) -> str:
     return name
 
 
+@mcp.tool
+def expire(ctx: Context) -> str:
+    """Forget the caller's HTTP session from the next request on, as an expired session."""
+    expired_sessions.add(ctx.session_id)
+    return ctx.session_id
+
+
+def expiring(app):
+    """ASGI middleware: a request naming an expired session gets the 404 of an unknown one."""
+
+    async def middleware(scope, receive, send):
+        if scope["type"] == "http":
+            headers = [
+                (name, b"expired-" + value)
+                if name == b"mcp-session-id" and value.decode() in expired_sessions
+                else (name, value)
+                for name, value in scope["headers"]
+            ]
+            scope = {**scope, "headers": headers}
+        await app(scope, receive, send)
+
+    return middleware
+
+
 def main() -> None:
     transport = sys.argv[1] if len(sys.argv) > 1 else "stdio"
     if transport == "stdio":
         mcp.run("stdio", show_banner=False)
+        return
+    if transport == "http":
+        app = expiring(mcp.http_app(path="/mcp", transport="http"))
+        uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[2]), log_level="warning")
         return
     mcp.run(
         transport,

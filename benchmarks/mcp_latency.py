@@ -1,0 +1,185 @@
+"""Per-call latency and throughput to one stdio MCP server: `McpConnectionManager` vs a direct
+fastmcp `Client` held open.
+
+Latency: `--calls` calls per path, interleaved round by round (the order alternates) so drift
+on the machine hits every path alike. Throughput: `--callers` concurrent callers per path.
+Each path is one async context manager yielding `call(text)`; add a path by adding one to PATHS.
+
+Run: .venv/bin/python benchmarks/mcp_latency.py [--calls 500] [--callers 50]
+Prints a JSON object and a short table. Timings of one run are compared as ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastmcp import Client
+from fastmcp.client.transports import StdioTransport
+
+from toolfoundry.mcp import McpConnectionManager, McpServerConfig
+
+ECHO_SERVER = (
+    Path(__file__).resolve().parent.parent / "tests" / "mcp" / "servers" / "echo_server.py"
+)
+SERVER_ARGS = [str(ECHO_SERVER), "stdio"]
+QUIET_ENV = {"FASTMCP_SHOW_SERVER_BANNER": "false", "FASTMCP_CHECK_FOR_UPDATES": "off"}
+WARMUP = 50
+
+Call = Callable[[str], Awaitable[Any]]
+PathFactory = Callable[[], AbstractAsyncContextManager[Call]]
+
+
+@asynccontextmanager
+async def direct_client() -> AsyncIterator[Call]:
+    """The baseline: one fastmcp Client kept open, raw `tools/call` results."""
+    transport = StdioTransport(sys.executable, SERVER_ARGS, env=QUIET_ENV, keep_alive=False)
+    async with Client(transport, mode="legacy") as client:
+        yield lambda text: client.call_tool_mcp("echo", {"text": text})
+
+
+@asynccontextmanager
+async def manager() -> AsyncIterator[Call]:
+    """`McpConnectionManager.call_tool`: breaker, shared session, status, error mapping."""
+    config = McpServerConfig(
+        name="echo", transport="stdio", command=sys.executable, args=SERVER_ARGS
+    )
+    async with McpConnectionManager() as connections:
+        await connections.add(config)
+        yield lambda text: connections.call_tool("echo", "echo", {"text": text})
+
+
+PATHS: dict[str, PathFactory] = {"direct": direct_client, "manager": manager}
+
+
+def child_processes() -> int:
+    """Live children of this process, from /proc (Linux); -1 where /proc is missing."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return -1
+    count = 0
+    for entry in proc.iterdir():
+        if entry.name.isdigit():
+            try:
+                state, ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:2]
+            except (OSError, ValueError):
+                continue
+            count += int(ppid) == os.getpid() and state != "Z"
+    return count
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+async def latency(calls: dict[str, Call], rounds: int) -> dict[str, dict[str, float]]:
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    names = list(calls)
+    for name in names:
+        for _ in range(WARMUP):
+            await calls[name]("warm")
+    for index in range(rounds):
+        for name in names if index % 2 == 0 else reversed(names):
+            started = time.perf_counter()
+            await calls[name]("x")
+            samples[name].append((time.perf_counter() - started) * 1000)
+    return {
+        name: {
+            "p50_ms": round(statistics.median(values), 4),
+            "p95_ms": round(percentile(values, 0.95), 4),
+            "mean_ms": round(statistics.fmean(values), 4),
+        }
+        for name, values in samples.items()
+    }
+
+
+async def throughput(call: Call, callers: int, per_caller: int) -> float:
+    async def caller() -> None:
+        for _ in range(per_caller):
+            await call("x")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(caller() for _ in range(callers)))
+    return round(callers * per_caller / (time.perf_counter() - started), 1)
+
+
+async def run(rounds: int, callers: int, per_caller: int) -> dict[str, Any]:
+    before = child_processes()
+    async with AsyncExitStack() as stack:
+        calls = {name: await stack.enter_async_context(path()) for name, path in PATHS.items()}
+        spawned = child_processes() - before
+        results = await latency(calls, rounds)
+        for name, call in calls.items():
+            results[name]["calls_per_s"] = await throughput(call, callers, per_caller)
+        # One child per path, however many calls were made.
+        results_children = child_processes() - before
+    ratio = {
+        name: {
+            "p50": round(results[name]["p50_ms"] / results["direct"]["p50_ms"], 3),
+            "p95": round(results[name]["p95_ms"] / results["direct"]["p95_ms"], 3),
+            "throughput": round(results[name]["calls_per_s"] / results["direct"]["calls_per_s"], 3),
+        }
+        for name in results
+        if name != "direct"
+    }
+    return {
+        "benchmark": "mcp_latency",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+        },
+        "server": "tests/mcp/servers/echo_server.py over stdio",
+        "calls_per_path": rounds,
+        "concurrent_callers": callers,
+        "calls_per_caller": per_caller,
+        "child_processes": {"after_start": spawned, "after_all_calls": results_children},
+        "paths": results,
+        "ratio_to_direct": ratio,
+    }
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        f"{'path':<10} {'p50 ms':>8} {'p95 ms':>8} {'calls/s':>9} {'p50 ratio':>10}",
+    ]
+    for name, values in report["paths"].items():
+        ratio = report["ratio_to_direct"].get(name, {}).get("p50", 1.0)
+        lines.append(
+            f"{name:<10} {values['p50_ms']:>8.3f} {values['p95_ms']:>8.3f} "
+            f"{values['calls_per_s']:>9.0f} {ratio:>9.3f}x"
+        )
+    children = report["child_processes"]
+    lines.append(
+        f"child processes: {children['after_start']} after start, "
+        f"{children['after_all_calls']} after all calls"
+    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=500, help="latency calls per path")
+    parser.add_argument("--callers", type=int, default=50, help="concurrent callers")
+    parser.add_argument("--per-caller", type=int, default=20, help="calls per concurrent caller")
+    args = parser.parse_args()
+    report = asyncio.run(run(args.calls, args.callers, args.per_caller))
+    print(json.dumps(report, indent=2))
+    print(table(report))
+
+
+if __name__ == "__main__":
+    main()

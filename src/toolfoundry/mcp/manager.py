@@ -1,0 +1,200 @@
+"""The registry of live MCP connections: one `McpConnection` per configured server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+from collections.abc import Awaitable
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+import mcp_types
+from fastmcp.client.transports import ClientTransport
+
+from toolfoundry.mcp.config import McpServerConfig, McpToolInfo, ServerStatus
+from toolfoundry.mcp.connection import McpConnection, ToolsChangedCallback
+from toolfoundry.mcp.errors import (
+    McpConfigError,
+    McpNotFoundError,
+    McpToolError,
+    McpUnavailableError,
+)
+
+if TYPE_CHECKING:
+    from fastmcp import FastMCP
+
+__all__ = ["McpConnectionManager"]
+
+logger = logging.getLogger(__name__)
+
+
+class McpConnectionManager:
+    """Owns the connections to every registered MCP server.
+
+    Use as an async context manager (or call `aclose()`) so every session is closed and every
+    stdio child reaped on shutdown.
+    """
+
+    def __init__(self) -> None:
+        self._connections: dict[str, McpConnection] = {}
+        self._adding: set[str] = set()
+        self._callbacks: list[ToolsChangedCallback] = []
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._connections
+
+    def names(self) -> list[str]:
+        return sorted(self._connections)
+
+    async def add(
+        self,
+        config: McpServerConfig,
+        *,
+        server: ClientTransport | FastMCP[Any] | None = None,
+        connect: bool = True,
+    ) -> McpConnection:
+        """Register a server. With `connect` (the default) it is started, initialized and its
+        tools listed first; if that fails, `McpConfigError` explains why and nothing is kept.
+        With `connect=False` (restoring saved servers) it starts on first use.
+
+        `server` replaces the transport built from the config (see `McpConnection`).
+        """
+        name = config.name
+        if name in self._connections or name in self._adding:
+            raise McpConfigError(
+                f"an MCP server named {name!r} is already registered; remove it first or choose "
+                "another name",
+                server=name,
+            )
+        if server is None:
+            _check_command(config)
+        connection = McpConnection(config, server=server, on_tools_changed=self._tools_changed)
+        if connect:
+            self._adding.add(name)
+            try:
+                await connection.start()
+            except BaseException as exc:
+                await connection.close()
+                if isinstance(exc, McpUnavailableError):
+                    raise McpConfigError(
+                        f"cannot register MCP server {name!r}: {exc}", server=name
+                    ) from exc
+                raise
+            finally:
+                self._adding.discard(name)
+        self._connections[name] = connection
+        return connection
+
+    async def remove(self, name: str) -> None:
+        """Unregister a server and close its connection."""
+        connection = self.get(name)
+        del self._connections[name]
+        await connection.close()
+
+    def get(self, name: str) -> McpConnection:
+        try:
+            return self._connections[name]
+        except KeyError:
+            raise McpNotFoundError(
+                f"no MCP server named {name!r} is registered (known: {', '.join(self.names())})",
+                server=name,
+            ) from None
+
+    async def list_tools(self, name: str) -> list[McpToolInfo]:
+        """The server's tools: the remembered listing, fetched first if there is none yet."""
+        connection = self.get(name)
+        if connection.tools is None:
+            return await connection.list_tools()
+        return connection.tools
+
+    async def refresh(self, name: str) -> list[McpToolInfo]:
+        """List the server's tools again; tools-changed callbacks run if they differ."""
+        return await self.get(name).list_tools()
+
+    async def call_tool(
+        self,
+        server: str,
+        tool: str,
+        arguments: dict[str, Any] | None = None,
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - becomes the request's own deadline
+        raise_on_error: bool = True,
+    ) -> mcp_types.CallToolResult:
+        """Call `tool` on `server`. A result with `is_error` raises `McpToolError` (holding the
+        result) unless `raise_on_error` is False."""
+        connection = self._connections.get(server)
+        if connection is None:
+            connection = self.get(server)  # raises the explanatory McpNotFoundError
+        result = await connection.call_tool(tool, arguments, timeout=timeout)
+        if result.is_error and raise_on_error:
+            raise McpToolError(
+                f"tool {tool!r} on MCP server {server!r} failed: {_error_text(result)}",
+                server=server,
+                result=result,
+            )
+        return result
+
+    def status(self, name: str) -> ServerStatus:
+        return self.get(name).status()
+
+    def statuses(self) -> list[ServerStatus]:
+        return [self._connections[name].status() for name in self.names()]
+
+    def on_tools_changed(self, callback: ToolsChangedCallback) -> ToolsChangedCallback:
+        """Register `callback(server_name, tools)` for changed tool listings; usable as a
+        decorator (returns the callback unchanged)."""
+        self._callbacks.append(callback)
+        return callback
+
+    async def aclose(self) -> None:
+        """Close every connection concurrently."""
+        connections = list(self._connections.values())
+        self._connections.clear()
+        await asyncio.gather(*(connection.close() for connection in connections))
+
+    async def _tools_changed(self, name: str, tools: list[McpToolInfo]) -> None:
+        for callback in self._callbacks:
+            try:
+                outcome = callback(name, tools)
+                if isinstance(outcome, Awaitable):
+                    await outcome
+            except Exception:
+                logger.exception("tools-changed callback %r failed for %r", callback, name)
+
+
+def _check_command(config: McpServerConfig) -> None:
+    """Reject a stdio command that cannot be found before spawning anything."""
+    if config.transport != "stdio" or config.command is None:
+        return
+    command = config.command
+    if os.sep in command:
+        path = Path(config.cwd or ".") / command
+        found = path.is_file() and os.access(path, os.X_OK)
+    else:
+        search_path = config.env.get("PATH", os.environ.get("PATH"))
+        found = shutil.which(command, path=search_path) is not None
+    if not found:
+        raise McpConfigError(
+            f"cannot register MCP server {config.name!r}: command {command!r} was not found or "
+            "is not executable; install it or give its full path",
+            server=config.name,
+        )
+
+
+def _error_text(result: mcp_types.CallToolResult) -> str:
+    texts = [block.text for block in result.content if isinstance(block, mcp_types.TextContent)]
+    return " ".join(texts) or "the tool reported an error without a message"
