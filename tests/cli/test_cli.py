@@ -125,3 +125,36 @@ def test_bad_input_says_what_to_do(env: Path, args: tuple[str, ...], expected: s
 def test_db_upgrade(env: Path) -> None:
     code, out = invoke("db", "upgrade")
     assert code == 0 and "revision 0002" in out
+
+
+@pytest.mark.slow
+def test_mcp_add_list_and_import(env: Path, tmp_path: Path) -> None:
+    import shutil
+    import sys
+
+    command = shutil.which("mcp-server-time", path=str(Path(sys.executable).parent))
+    assert command
+    code, out = invoke("mcp", "add", "time", "--", command)
+    assert code == 0, out
+    assert "registered MCP server time" in out
+    code, out = invoke("tools", "call", "time.get_current_time", '{"timezone": "UTC"}')
+    assert code == 0 and "UTC" in out
+    code, out = invoke("mcp", "list", "--json")
+    assert [s["name"] for s in json.loads(out)] == ["time"]
+
+    config = tmp_path / "claude_desktop_config.json"
+    config.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "clock": {"command": command, "args": []},
+                    "broken": {"command": "/nonexistent/server"},
+                }
+            }
+        )
+    )
+    code, out = invoke("mcp", "import", str(config))
+    assert code == 1
+    assert "added clock" in out and "failed broken" in out
+    code, out = invoke("mcp", "remove", "clock")
+    assert code == 0 and "removed clock" in out

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from toolfoundry import __version__
 from toolfoundry.api.problems import install_problem_handlers
-from toolfoundry.api.routers import calls, health, toolkits, tools
+from toolfoundry.api.routers import calls, health, mcp_servers, toolkits, tools
 from toolfoundry.core.settings import Settings
 from toolfoundry.gateway import build_gateway
 from toolfoundry.library import ToolLibrary
@@ -40,7 +40,13 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
         lifespan=lifespan,
     )
     install_problem_handlers(app)
-    for router in (health.router, toolkits.router, tools.router, calls.router):
+    for router in (
+        health.router,
+        toolkits.router,
+        tools.router,
+        calls.router,
+        mcp_servers.router,
+    ):
         app.include_router(router)
     # Mounted last and at the root so its own route is exactly /mcp; API routes match first.
     app.mount("/", mcp_app)
