@@ -2,7 +2,8 @@
 fastmcp `Client` held open.
 
 Latency: `--calls` calls per path, interleaved round by round (the order alternates) so drift
-on the machine hits every path alike. Throughput: `--callers` concurrent callers per path.
+on the machine hits every path alike. Throughput: `--callers` concurrent callers per path, each
+making `--per-caller` calls; the paths take turns `--repeats` times and the median counts.
 Each path is one async context manager yielding `call(text)`; add a path by adding one to PATHS.
 
 Run: .venv/bin/python benchmarks/mcp_latency.py [--calls 500] [--callers 50]
@@ -30,9 +31,8 @@ from fastmcp.client.transports import StdioTransport
 
 from toolfoundry.mcp import McpConnectionManager, McpServerConfig
 
-ECHO_SERVER = (
-    Path(__file__).resolve().parent.parent / "tests" / "mcp" / "servers" / "echo_server.py"
-)
+ROOT = Path(__file__).resolve().parent.parent
+ECHO_SERVER = ROOT / "tests" / "mcp" / "servers" / "echo_server.py"
 SERVER_ARGS = [str(ECHO_SERVER), "stdio"]
 QUIET_ENV = {"FASTMCP_SHOW_SERVER_BANNER": "false", "FASTMCP_CHECK_FOR_UPDATES": "off"}
 WARMUP = 50
@@ -115,15 +115,19 @@ async def throughput(call: Call, callers: int, per_caller: int) -> float:
     return round(callers * per_caller / (time.perf_counter() - started), 1)
 
 
-async def run(rounds: int, callers: int, per_caller: int) -> dict[str, Any]:
+async def run(rounds: int, callers: int, per_caller: int, repeats: int) -> dict[str, Any]:
     before = child_processes()
     async with AsyncExitStack() as stack:
         calls = {name: await stack.enter_async_context(path()) for name, path in PATHS.items()}
         spawned = child_processes() - before
         results = await latency(calls, rounds)
-        for name, call in calls.items():
-            results[name]["calls_per_s"] = await throughput(call, callers, per_caller)
-        # One child per path, however many calls were made.
+        rates: dict[str, list[float]] = {name: [] for name in calls}
+        for index in range(repeats):
+            for name in calls if index % 2 == 0 else reversed(list(calls)):
+                rates[name].append(await throughput(calls[name], callers, per_caller))
+        for name, values in rates.items():
+            results[name]["calls_per_s"] = statistics.median(values)
+        # Still one child per path, however many calls were made.
         results_children = child_processes() - before
     ratio = {
         name: {
@@ -146,6 +150,7 @@ async def run(rounds: int, callers: int, per_caller: int) -> dict[str, Any]:
         "calls_per_path": rounds,
         "concurrent_callers": callers,
         "calls_per_caller": per_caller,
+        "throughput_repeats": repeats,
         "child_processes": {"after_start": spawned, "after_all_calls": results_children},
         "paths": results,
         "ratio_to_direct": ratio,
@@ -175,8 +180,9 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=500, help="latency calls per path")
     parser.add_argument("--callers", type=int, default=50, help="concurrent callers")
     parser.add_argument("--per-caller", type=int, default=20, help="calls per concurrent caller")
+    parser.add_argument("--repeats", type=int, default=5, help="throughput runs per path")
     args = parser.parse_args()
-    report = asyncio.run(run(args.calls, args.callers, args.per_caller))
+    report = asyncio.run(run(args.calls, args.callers, args.per_caller, args.repeats))
     print(json.dumps(report, indent=2))
     print(table(report))
 

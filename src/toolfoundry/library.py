@@ -7,13 +7,18 @@ import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from types import ModuleType
-from typing import Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import ValidationError
+from pydantic_ai.models import Model
 
-from toolfoundry.core.errors import InvalidInputError
+from toolfoundry.core.errors import BackendUnavailableError, InvalidInputError
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolResult
 from toolfoundry.core.settings import Settings, get_settings
+from toolfoundry.discovery.embedders import Embedder
+from toolfoundry.discovery.results import DiscoveryResult
+from toolfoundry.discovery.service import DiscoverMode, DiscoveryService, embedder_from_settings
+from toolfoundry.llm import build_model
 from toolfoundry.mcp import McpConnectionManager, McpServerConfig
 from toolfoundry.registry.catalog import Catalog, ToolDefinition, ToolFilter
 from toolfoundry.registry.decorator import ToolOptions, tool_options
@@ -26,6 +31,11 @@ from toolfoundry.runtime.function_backend import FunctionBackend
 from toolfoundry.runtime.mcp_backend import McpBackend
 from toolfoundry.runtime.recorder import CallRecorder
 from toolfoundry.store.database import create_engine, session_factory, upgrade
+
+if TYPE_CHECKING:
+    from toolfoundry.builder.models import BuildRequirement
+    from toolfoundry.builder.queue import BuildRecord, BuildRequest
+    from toolfoundry.builder.service import BuildService
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +53,14 @@ class ToolLibrary:
     ```
     """
 
-    def __init__(self, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        llm: Model | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        """`llm` and `embedder` override the configured ones (tests, embedding in a host)."""
         self.settings = settings or get_settings()
         self.engine = create_engine(self.settings.resolved_database_url)
         self.catalog = Catalog(session_factory(self.engine))
@@ -65,8 +82,12 @@ class ToolLibrary:
             max_concurrent=self.settings.max_concurrent_calls,
             retry_backoff=self.settings.retry_backoff,
         )
+        self.llm = llm if llm is not None else build_model(self.settings)
+        self._embedder = embedder
+        self.discovery: DiscoveryService | None = None
         self.catalog_version = 0
         self._listeners: list[ChangeListener] = []
+        self._builds: BuildService | None = None
         self._started = False
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -93,10 +114,22 @@ class ToolLibrary:
                         await self._store_function(fn, toolkit=starter.name)
         await self.servers.restore()
         await self.reload()
+        self.discovery = DiscoveryService(
+            self,
+            self._embedder or embedder_from_settings(self.settings),
+            model=self.llm,
+            gap_threshold=self.settings.discovery_gap_threshold,
+            llm_timeout=self.settings.discovery_llm_timeout,
+        )
+        self.discovery.start()
         self._started = True
         return self
 
     async def aclose(self) -> None:
+        if self._builds is not None:
+            await self._builds.aclose()  # running builds go back to the queue
+        if self.discovery is not None:
+            await self.discovery.aclose()
         await self.mcp.aclose()  # closes every session and reaps every stdio child
         await self.recorder.aclose()
         await self.engine.dispose()
@@ -330,6 +363,49 @@ class ToolLibrary:
 
         rendered = render(tools, fmt)
         return rendered[0] if single and isinstance(rendered, list) else rendered
+
+    # --- discovery --------------------------------------------------------------------------
+
+    async def discover(
+        self,
+        query: str,
+        *,
+        top_k: int = 5,
+        toolkits: list[str] | None = None,
+        mode: DiscoverMode = "auto",
+    ) -> DiscoveryResult:
+        """Find the tools for a request: analysis, toolkits, tools with a plan, and capability
+        gaps. `mode`: auto (a model if configured, else retrieval), retrieval, or llm."""
+        if self.discovery is None:
+            raise BackendUnavailableError(
+                "discovery is not running", hint="Start the library first (`async with`)."
+            )
+        return await self.discovery.discover(query, top_k=top_k, toolkits=toolkits, mode=mode)
+
+    # --- builds -----------------------------------------------------------------------------
+
+    @property
+    def builds(self) -> BuildService:
+        """The build service, created on first use. Its workers run only once started
+        (`await library.builds.start()`, `library.build(...)` or the API server), so a library
+        that never builds pays nothing."""
+        if self._builds is None:
+            from toolfoundry.builder.service import BuildService
+
+            self._builds = BuildService(self)
+        return self._builds
+
+    async def build(
+        self,
+        requirement: BuildRequirement | BuildRequest | dict[str, Any],
+        *,
+        budget: float | None = None,
+        **options: Any,
+    ) -> BuildRecord:
+        """Build (or reuse) an MCP server for `requirement` and register it; waits up to
+        `budget` seconds and returns the build record, finished or not. `options`: priority,
+        timeout, context, strategy, reuse (see `BuildService.submit`)."""
+        return await self.builds.build(requirement, budget=budget, **options)
 
     # --- calls ------------------------------------------------------------------------------
 

@@ -152,7 +152,9 @@ class SubprocessServer:
         return f"http://127.0.0.1:{self.port}/{path}"
 
     async def start(self) -> None:
-        self.process = subprocess.Popen(
+        # Popen, not asyncio's subprocess API: the server must outlive the test's event loop
+        # scopes and be killable from synchronous teardown.
+        self.process = subprocess.Popen(  # noqa: ASYNC220
             [sys.executable, str(ECHO_SCRIPT), self.transport, str(self.port)], env=self.env
         )
         deadline = time.monotonic() + 20

@@ -193,7 +193,7 @@ async def test_init_timeout_is_enforced() -> None:
     connection = McpConnection(config(init_timeout=0.3), server=server)
     started = time.perf_counter()
     try:
-        with pytest.raises(McpUnavailableError, match="no answer to initialize within 0.3s"):
+        with pytest.raises(McpUnavailableError, match=r"no answer to initialize within 0\.3s"):
             await connection.start()
         assert time.perf_counter() - started < 5
         assert connection.status().state == "unhealthy"
@@ -212,3 +212,14 @@ async def test_cancelled_caller_does_not_break_the_shared_connect(memory_server:
         assert memory_server.initializations == 1
     finally:
         await connection.close()
+
+
+async def test_a_caller_bug_does_not_cost_the_session(
+    connection: McpConnection, memory_server: Any
+) -> None:
+    await connection.call_tool("echo", {"text": "a"})
+    with pytest.raises(ValueError, match="Unable to serialize"):
+        await connection.call_tool("echo", {"text": object()})
+    await connection.call_tool("echo", {"text": "b"})
+    assert memory_server.initializations == 1
+    assert connection.status().breaker == "closed"

@@ -52,7 +52,7 @@ async def test_tool_error_raises_with_the_result(memory_server: Any) -> None:
     async with McpConnectionManager() as manager:
         await manager.add(config(), server=memory_server.server)
         with pytest.raises(
-            McpToolError, match="tool 'fail' on MCP server 'memory' failed: .*broken"
+            McpToolError, match=r"tool 'fail' on MCP server 'memory' failed: .*broken"
         ) as info:
             await manager.call_tool("memory", "fail", {"message": "broken"})
         assert info.value.result is not None and info.value.result.is_error

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,15 @@ def echo_config(**overrides: Any) -> McpServerConfig:
         "health_interval": None,
     }
     return McpServerConfig.model_validate({**fields, **overrides})
+
+
+async def eventually(condition: Callable[[], bool], seconds: float = 5) -> bool:
+    """Poll an outside condition (a process table, a status) until it holds or time runs out."""
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return True
+        await asyncio.sleep(0.05)
+    return condition()
 
 
 async def server_pid(manager: McpConnectionManager) -> int:
@@ -70,14 +80,19 @@ async def test_fifty_concurrent_calls_share_one_child(processes: Any) -> None:
         assert processes.children() - before == pids
 
 
-async def test_close_reaps_the_child(processes: Any) -> None:
+async def test_idle_stop_and_close_both_reap_the_child(processes: Any) -> None:
     manager = McpConnectionManager()
-    await manager.add(echo_config())
-    pid = await server_pid(manager)
+    await manager.add(echo_config(idle_timeout=0.3))
+    idle = await server_pid(manager)
+    assert await eventually(lambda: manager.status("echo").state == "stopped")
+    # The child exits once its stdin closes.
+    assert await eventually(lambda: processes.gone(idle))
+    restarted = await server_pid(manager)  # lazily started again
+    assert restarted != idle
     started = time.perf_counter()
     await manager.aclose()
     assert time.perf_counter() - started < 5
-    assert processes.gone(pid)
+    assert processes.gone(restarted)
 
 
 async def test_killed_server_is_restarted_by_the_next_call(processes: Any) -> None:
@@ -100,14 +115,13 @@ async def test_health_ping_notices_a_crash_and_reconnects_in_the_background() ->
         await manager.add(echo_config(health_interval=0.2, health_timeout=1))
         first = await server_pid(manager)
         os.kill(first, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+
+        def reconnected() -> bool:
             status = manager.status("echo")
-            if status.state == "connected" and status.last_error:
-                break
-            await asyncio.sleep(0.05)
-        assert status.state == "connected"
-        assert "health ping failed" in (status.last_error or "")
+            return status.state == "connected" and status.last_error is not None
+
+        assert await eventually(reconnected, seconds=10)
+        assert "health ping failed" in (manager.status("echo").last_error or "")
         assert await server_pid(manager) != first
 
 
@@ -133,7 +147,9 @@ async def test_server_that_dies_at_start_reports_its_stderr(tmp_path: Path) -> N
     script.write_text(
         "import sys\nprint('missing API key FOO_TOKEN', file=sys.stderr)\nsys.exit(3)\n"
     )
-    config = McpServerConfig(name="broken", command=sys.executable, args=[str(script)])  # type: ignore[call-arg]
+    config = McpServerConfig(
+        name="broken", transport="stdio", command=sys.executable, args=[str(script)]
+    )
     async with McpConnectionManager() as manager:
         with pytest.raises(McpConfigError) as info:
             await manager.add(config)

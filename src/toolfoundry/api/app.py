@@ -9,7 +9,15 @@ from fastapi import FastAPI
 
 from toolfoundry import __version__
 from toolfoundry.api.problems import install_problem_handlers
-from toolfoundry.api.routers import calls, health, mcp_servers, toolkits, tools
+from toolfoundry.api.routers import (
+    builds,
+    calls,
+    discover,
+    health,
+    mcp_servers,
+    toolkits,
+    tools,
+)
 from toolfoundry.core.settings import Settings
 from toolfoundry.gateway import build_gateway
 from toolfoundry.library import ToolLibrary
@@ -25,11 +33,13 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await lib.start()
+        await lib.builds.start()  # build workers run inside the API server
         app.state.library = lib
         try:
             async with mcp_app.lifespan(app):
                 yield
         finally:
+            await lib.builds.aclose()
             if owned:
                 await lib.aclose()
 
@@ -46,8 +56,37 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
         tools.router,
         calls.router,
         mcp_servers.router,
+        discover.router,
+        builds.router,
     ):
         app.include_router(router)
     # Mounted last and at the root so its own route is exactly /mcp; API routes match first.
     app.mount("/", mcp_app)
+    return app
+
+
+def create_builder_app(settings: Settings | None = None) -> FastAPI:
+    """The build service alone (`toolfoundry builder serve`): /api/v1/build*, health, metrics.
+    Several can share one PostgreSQL database; they take builds from the same queue."""
+    lib = ToolLibrary(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await lib.start()
+        await lib.builds.start()
+        app.state.library = lib
+        try:
+            yield
+        finally:
+            await lib.aclose()
+
+    app = FastAPI(
+        title="toolfoundry builder",
+        version=__version__,
+        description="Builds, validates and registers MCP servers for missing capabilities.",
+        lifespan=lifespan,
+    )
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(builds.router)
     return app

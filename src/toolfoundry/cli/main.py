@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 
+from toolfoundry.cli.build import build, builder_app, builds_app
+from toolfoundry.cli.discover import discover
 from toolfoundry.cli.mcp import mcp_app
 from toolfoundry.cli.output import JsonOption, console, print_json, run
 from toolfoundry.cli.tools import toolkits_app, tools_app
@@ -22,6 +24,10 @@ app = typer.Typer(
 app.add_typer(tools_app, name="tools")
 app.add_typer(toolkits_app, name="toolkits")
 app.add_typer(mcp_app, name="mcp")
+app.command("discover")(discover)
+app.command("build")(build)
+app.add_typer(builds_app, name="builds")
+app.add_typer(builder_app, name="builder")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 calls_app = typer.Typer(help="The call log.", no_args_is_help=True)

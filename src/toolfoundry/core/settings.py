@@ -36,6 +36,21 @@ class Settings(BaseSettings):
         default=False,
         description="Expose only discover_tools and call_tool on the MCP gateway.",
     )
+    embedder: str = Field(
+        default="e5",
+        description="Discovery embedder: e5 (bundled, offline), static, none, or openai "
+        "(an OpenAI-compatible /v1/embeddings endpoint, see embedding_*).",
+    )
+    embedding_base_url: str | None = None
+    embedding_api_key: str | None = None
+    embedding_model: str = "text-embedding-3-small"
+    discovery_gap_threshold: float = Field(default=0.8, ge=0, le=1)
+    discovery_llm_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds before LLM discovery falls back to retrieval."
+    )
+    max_concurrent_builds: int = Field(
+        default=2, ge=1, description="Builds run at once by this process's build workers."
+    )
     llm_model: str | None = Field(default=None, description="e.g. openai:gpt-4o-mini")
     llm_base_url: str | None = None
     llm_api_key: str | None = None

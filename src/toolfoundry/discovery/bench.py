@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from toolfoundry.discovery.documents import ToolDocument
-from toolfoundry.discovery.embedders import Embedder, get_embedder
+from toolfoundry.discovery.embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
 from toolfoundry.discovery.index import HybridIndex
 
 __all__ = [
@@ -69,7 +69,7 @@ def run_discovery_benchmark(
     queries_path: str | Path,
     k: int = 5,
     limit: int | None = None,
-    embedder: Embedder | str = "e5",
+    embedder: Embedder | str = DEFAULT_EMBEDDER,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Index the tools, run every query and report retrieval quality and per-query latency.

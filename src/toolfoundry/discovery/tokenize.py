@@ -21,16 +21,15 @@ _CJK_RUN = re.compile(rf"[{_CJK}]+")
 # Boundaries inside identifiers: fooBar, HTTPServer, v2Api.
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=[0-9])")
 
-_STOPWORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been being
+_STOPWORD_TEXT = """a about above after again all also am an and any are as at be because been being
     below between both but by can could did do does doing down during each few for from
     further had has have having he her here hers herself him himself his how i if in into
     is it its itself just me more most my myself no nor not now of off on once only or
     other our ours ourselves out over own same she should so some such than that the their
     theirs them themselves then there these they this those through to too under until up
     very was we were what when where which while who whom why will with would you your
-    yours yourself yourselves please let lets like want need would could get e g eg etc""".split()
-)
+    yours yourself yourselves please let lets like want need would could get e g eg etc"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _stemmer = snowballstemmer.stemmer("english")
 

@@ -55,7 +55,7 @@ class McpServerConfig(BaseModel):
     cwd: str | None = None
     url: str | None = None
     headers: dict[str, str] = Field(default_factory=dict)
-    toolkit: str = Field(description="Catalog toolkit of the server's tools; defaults to `name`.")
+    toolkit: str = Field("", description="Catalog toolkit of its tools; defaults to `name`.")
     failover_urls: list[str] = Field(
         default_factory=list, description="Alternative endpoints, tried in order after `url`."
     )

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
+import httpx2
 import mcp_types
 from fastmcp import Client
 from fastmcp.client.transports import (
@@ -61,6 +62,16 @@ _LATENCY_WINDOW = 100
 _RECONNECT_BASE = 0.5
 _RECONNECT_MAX = 30.0
 _STDERR_TAIL = 1500
+
+
+# Errors of a transport whose connection is gone.
+_TRANSPORT_ERRORS = (
+    OSError,
+    httpx2.HTTPError,
+    anyio.ClosedResourceError,
+    anyio.BrokenResourceError,
+    anyio.EndOfStream,
+)
 
 
 class _SessionLostError(Exception):
@@ -104,11 +115,7 @@ class _Session:
         if self.error is not None:
             raise self.error
         if not self.alive:
-            raise RuntimeError("the session was stopped before it was ready")
-
-    @property
-    def finished(self) -> bool:
-        return self._task is None or self._task.done()
+            raise RuntimeError("the session ended before it could be used")
 
     async def stop(self) -> None:
         """Exit the client in its owner task (reaping a stdio child); bounded, idempotent."""
@@ -119,11 +126,11 @@ class _Session:
             return
         if not self._ready.is_set():
             task.cancel()  # still connecting: fastmcp tears a cancelled connect down itself
-        with contextlib.suppress(asyncio.CancelledError):
-            done, _ = await asyncio.wait({task}, timeout=_STOP_TIMEOUT)
-            if not done:
-                task.cancel()
-                await asyncio.wait({task}, timeout=_STOP_TIMEOUT)
+        # A cancelled waiter leaves the stop running: the owner task has its orders.
+        done, _ = await asyncio.wait({task}, timeout=_STOP_TIMEOUT)
+        if not done:
+            task.cancel()
+            await asyncio.wait({task}, timeout=_STOP_TIMEOUT)
 
 
 class McpConnection:
@@ -165,10 +172,6 @@ class McpConnection:
         self._last_used = clock()
         self._closed = False
         self._stderr_path: Path | None = None
-        if server is None and config.transport == "stdio":
-            fd, path = tempfile.mkstemp(prefix=f"toolfoundry-mcp-{config.name}-", suffix=".log")
-            os.close(fd)
-            self._stderr_path = Path(path)
 
     @property
     def name(self) -> str:
@@ -181,7 +184,7 @@ class McpConnection:
 
     @property
     def stderr_path(self) -> Path | None:
-        """Where a stdio server's stderr goes (truncated at each start)."""
+        """Where a stdio server's stderr goes (truncated at each start; removed by `close`)."""
         return self._stderr_path
 
     # --- public operations -------------------------------------------------------------
@@ -268,7 +271,9 @@ class McpConnection:
         started = time.perf_counter()
         try:
             result = await self._send_with_retry(what, send)
-        except (McpUnavailableError, McpTimeoutError):
+        except (McpUnavailableError, McpTimeoutError) as exc:
+            if isinstance(exc, McpTimeoutError):
+                self._last_error = str(exc)
             self._breaker.record_failure()
             raise
         except McpToolError:
@@ -291,7 +296,7 @@ class McpConnection:
         try:
             return await self._send(session, what, send)
         except _SessionLostError as lost:
-            await self._drop(session, f"session lost during {what}: {_describe(lost.__cause__)}")
+            self._drop(session, f"session lost during {what}: {_describe(lost.__cause__)}")
         if self._closed:
             raise McpUnavailableError(f"MCP server {self.name!r} was closed", server=self.name)
         session = await self._ensure_session()
@@ -299,7 +304,7 @@ class McpConnection:
             return await self._send(session, what, send)
         except _SessionLostError as lost:
             reason = f"session lost twice during {what}: {_describe(lost.__cause__)}"
-            await self._drop(session, reason)
+            self._drop(session, reason)
             raise McpUnavailableError(
                 f"MCP server {self.name!r} is unavailable ({reason}); {self._advice()}",
                 server=self.name,
@@ -323,14 +328,19 @@ class McpConnection:
             ) from exc
         except TimeoutError as exc:
             raise self._timeout_error(what) from exc
-        except ValidationError as exc:
-            raise McpToolError(
-                f"MCP server {self.name!r} answered {what} with an invalid result: {exc}",
-                server=self.name,
-            ) from exc
-        except Exception as exc:
-            # Transport errors (httpx, OSError, closed streams) and fastmcp's "not connected".
+        except _TRANSPORT_ERRORS as exc:
             raise _SessionLostError from exc
+        except Exception as exc:
+            # fastmcp re-raises a dead session task's error, or "not connected", as is.
+            if not session.client.is_connected():
+                raise _SessionLostError from exc
+            if isinstance(exc, ValidationError | RuntimeError):
+                # The SDK's checks of a result against the MCP schema or the tool's output schema.
+                raise McpToolError(
+                    f"MCP server {self.name!r} answered {what} with an invalid result: {exc}",
+                    server=self.name,
+                ) from exc
+            raise
 
     def _timeout_error(self, what: str) -> McpTimeoutError:
         return McpTimeoutError(
@@ -344,7 +354,7 @@ class McpConnection:
         return McpUnavailableError(
             f"MCP server {self.name!r} is unavailable: circuit open after "
             f"{self._breaker.consecutive_failures} consecutive failures "
-            f"(last error: {self._last_error or 'timeouts'}); next probe in {retry_after:.1f}s",
+            f"(last error: {self._last_error}); next probe in {retry_after:.1f}s",
             server=self.name,
             retry_after=retry_after,
         )
@@ -401,14 +411,18 @@ class McpConnection:
             # A restarted server may be a new version with other tools.
             self._spawn(self._refresh_tools())
 
-    async def _drop(self, session: _Session, reason: str) -> None:
-        """Forget a dead session and stop it; the next request reconnects."""
+    def _drop(self, session: _Session, reason: str) -> None:
+        """Forget a dead session; the next request reconnects without waiting for its stop (a
+        hung stdio child takes seconds to kill). `close()` still waits for every stop."""
         if self._session is session:
             self._session = None
             self._down = True
             self._connected_since = None
             self._last_error = reason
             logger.warning("MCP server %r: %s", self.name, reason)
+        self._spawn(self._stop_session(session))
+
+    async def _stop_session(self, session: _Session) -> None:
         await session.stop()
         self._sessions.discard(session)
 
@@ -418,8 +432,11 @@ class McpConnection:
         config = self.config
         if config.transport == "stdio":
             assert config.command is not None
-            if self._stderr_path is not None:
-                self._stderr_path.write_text("")
+            if self._stderr_path is None:
+                fd, path = tempfile.mkstemp(prefix=f"toolfoundry-mcp-{self.name}-", suffix=".log")
+                os.close(fd)
+                self._stderr_path = Path(path)
+            self._stderr_path.write_text("")
             stdio = StdioTransport(
                 config.command,
                 config.args,
@@ -504,8 +521,7 @@ class McpConnection:
         self._connected_since = None
         if session is not None:
             logger.info("MCP server %r idle for %gs: stopping", self.name, self.config.idle_timeout)
-            await session.stop()
-            self._sessions.discard(session)
+            await self._stop_session(session)
 
     async def _health_check(self, session: _Session) -> None:
         started = time.perf_counter()
@@ -519,7 +535,7 @@ class McpConnection:
                 else f"health ping failed: {_describe(exc)}"
             )
             self._breaker.record_failure()
-            await self._drop(session, reason)
+            self._drop(session, reason)
         else:
             self._breaker.record_success()
             self._latencies.append((time.perf_counter() - started) * 1000)

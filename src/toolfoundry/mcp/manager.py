@@ -16,12 +16,7 @@ from fastmcp.client.transports import ClientTransport
 
 from toolfoundry.mcp.config import McpServerConfig, McpToolInfo, ServerStatus
 from toolfoundry.mcp.connection import McpConnection, ToolsChangedCallback
-from toolfoundry.mcp.errors import (
-    McpConfigError,
-    McpNotFoundError,
-    McpToolError,
-    McpUnavailableError,
-)
+from toolfoundry.mcp.errors import McpConfigError, McpError, McpNotFoundError, McpToolError
 
 if TYPE_CHECKING:
     from fastmcp import FastMCP
@@ -40,7 +35,7 @@ class McpConnectionManager:
 
     def __init__(self) -> None:
         self._connections: dict[str, McpConnection] = {}
-        self._adding: set[str] = set()
+        self._adding: dict[str, McpConnection] = {}
         self._callbacks: list[ToolsChangedCallback] = []
 
     async def __aenter__(self) -> Self:
@@ -84,18 +79,18 @@ class McpConnectionManager:
             _check_command(config)
         connection = McpConnection(config, server=server, on_tools_changed=self._tools_changed)
         if connect:
-            self._adding.add(name)
+            self._adding[name] = connection
             try:
                 await connection.start()
             except BaseException as exc:
                 await connection.close()
-                if isinstance(exc, McpUnavailableError):
+                if isinstance(exc, McpError) and not isinstance(exc, McpConfigError):
                     raise McpConfigError(
                         f"cannot register MCP server {name!r}: {exc}", server=name
                     ) from exc
                 raise
             finally:
-                self._adding.discard(name)
+                del self._adding[name]
         self._connections[name] = connection
         return connection
 
@@ -110,7 +105,8 @@ class McpConnectionManager:
             return self._connections[name]
         except KeyError:
             raise McpNotFoundError(
-                f"no MCP server named {name!r} is registered (known: {', '.join(self.names())})",
+                f"no MCP server named {name!r} is registered "
+                f"(registered: {', '.join(self.names()) or 'none'})",
                 server=name,
             ) from None
 
@@ -135,7 +131,9 @@ class McpConnectionManager:
         raise_on_error: bool = True,
     ) -> mcp_types.CallToolResult:
         """Call `tool` on `server`. A result with `is_error` raises `McpToolError` (holding the
-        result) unless `raise_on_error` is False."""
+        result) unless `raise_on_error` is False; a request the server rejects (unknown tool,
+        bad arguments at the protocol level) always raises it. Unreachable server or open
+        breaker: `McpUnavailableError`; no answer in time: `McpTimeoutError`."""
         connection = self._connections.get(server)
         if connection is None:
             connection = self.get(server)  # raises the explanatory McpNotFoundError
@@ -161,8 +159,8 @@ class McpConnectionManager:
         return callback
 
     async def aclose(self) -> None:
-        """Close every connection concurrently."""
-        connections = list(self._connections.values())
+        """Close every connection concurrently, including those still being added."""
+        connections = [*self._connections.values(), *self._adding.values()]
         self._connections.clear()
         await asyncio.gather(*(connection.close() for connection in connections))
 

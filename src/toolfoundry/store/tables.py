@@ -113,3 +113,82 @@ class EmbeddingRow(Base):
     text_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     vector: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BuildRow(Base):
+    """One build request and its progress: the durable queue's source of truth."""
+
+    __tablename__ = "builds"
+    __table_args__ = (Index("ix_builds_queue", "status", "priority_rank", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(8), default="medium")
+    priority_rank: Mapped[int] = mapped_column(Integer, default=1)
+    requirement: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    requirement_hash: Mapped[str] = mapped_column(String(64), index=True)
+    context: Mapped[str] = mapped_column(Text, default="")
+    timeout: Mapped[float] = mapped_column(Float)
+    strategy: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    current_phase: Mapped[str] = mapped_column(String(32), default="queued")
+    logs: Mapped[list[str]] = mapped_column(default=list)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(160), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    error_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failure_type: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    asset_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    reused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class McpAssetRow(Base):
+    """A built MCP server kept for reuse; its files live in `data_dir/mcp_assets/<id>/`."""
+
+    __tablename__ = "mcp_assets"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    description: Mapped[str] = mapped_column(Text)
+    requirement: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    requirement_hash: Mapped[str] = mapped_column(String(64), index=True)
+    dependencies: Mapped[list[str]] = mapped_column(default=list)
+    network: Mapped[bool] = mapped_column(Boolean, default=False)
+    provenance: Mapped[str] = mapped_column(String(16), default="built")
+    strategy: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(1024))
+    files: Mapped[list[str]] = mapped_column(default=list)
+    server_name: Mapped[str] = mapped_column(String(64))
+    toolkit: Mapped[str] = mapped_column(String(128))
+    launch: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    embedding_model: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    validation: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    security: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    reuse_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    effectiveness: Mapped[float] = mapped_column(Float, default=0.0)
+    build_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class BuildFailureRow(Base):
+    """Why a build failed, classified, so a healer can pick its strategy from history."""
+
+    __tablename__ = "build_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    build_id: Mapped[str] = mapped_column(String(40), index=True)
+    requirement_hash: Mapped[str] = mapped_column(String(64), index=True)
+    strategy: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    phase: Mapped[str] = mapped_column(String(32))
+    error_class: Mapped[str] = mapped_column(String(32), index=True)
+    message: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

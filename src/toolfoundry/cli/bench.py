@@ -1,0 +1,71 @@
+"""``toolfoundry bench``: benchmarks that run against files, never the user's catalog."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from toolfoundry.discovery.bench import run_discovery_benchmark
+from toolfoundry.discovery.embedders import DEFAULT_EMBEDDER, EMBEDDERS
+
+app = typer.Typer(help="Benchmarks over files in the shared formats.", no_args_is_help=True)
+
+_STAGES = {"index": "Indexing tools", "query": "Running queries"}
+
+
+@app.command()
+def discovery(
+    tools: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="tools.jsonl")],
+    queries: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="queries.jsonl")],
+    k: Annotated[int, typer.Option(min=1, help="Cut-off reported as the main recall.")] = 5,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N queries.")] = None,
+    embedder: Annotated[
+        str, typer.Option(help=f"One of: {', '.join(EMBEDDERS)}.")
+    ] = DEFAULT_EMBEDDER,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Tool-retrieval quality (Recall@1/5/10, Hit@1, NDCG@5) and per-query latency."""
+    if embedder not in EMBEDDERS:
+        raise typer.BadParameter(f"choose one of {', '.join(EMBEDDERS)}", param_hint="--embedder")
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json and not console.is_terminal,
+    ) as progress:
+        tasks: dict[str, int] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = progress.add_task(_STAGES.get(stage, stage), total=total)
+            progress.update(tasks[stage], completed=done)
+
+        result = run_discovery_benchmark(
+            tools, queries, k=k, limit=limit, embedder=embedder, on_progress=on_progress
+        )
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    table = Table(title=f"Discovery benchmark — {tools.parent.name or tools.name}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key in ("recall@1", "recall@5", "recall@10", "hit@1", "ndcg@5"):
+        style = "bold" if key == f"recall@{k}" else ""
+        table.add_row(key, f"{result[key]:.2f}", style=style)
+    table.add_row(
+        "latency p50 / p95 (ms)", f"{result['latency_ms']['p50']} / {result['latency_ms']['p95']}"
+    )
+    table.add_row("tools / queries", f"{result['tools']} / {result['queries']}")
+    table.add_row("mode / embedder", f"{result['mode']} / {result['embedder']}")
+    table.add_row("index build (s)", f"{result['index_build_s']}")
+    Console().print(table)

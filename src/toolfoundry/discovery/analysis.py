@@ -1,0 +1,77 @@
+"""Query analysis without a model: split a request into its parts and read off what it needs.
+
+Deliberately simple and predictable; the LLM reasoner replaces it when a model is configured.
+"""
+
+from __future__ import annotations
+
+import re
+
+from toolfoundry.discovery.tokenize import tokenize
+
+# Words that chain steps of one request ("read X, then chart it"), English and Chinese.
+_STEP_BREAK = re.compile(
+    r"\s*(?:;|；|。|\band then\b|\bthen\b|\bafter that\b|\bafterwards\b|\bfinally\b|\bnext\b"
+    r"|然后|接着|之后|最后|并且|再)\s*",
+    re.IGNORECASE,
+)
+_AND = re.compile(r"\s*(?:,\s*and\b|\band\b|,|，|和|以及)\s*", re.IGNORECASE)
+_MIN_PART_TERMS = 2  # a part of fewer content terms is a modifier, not a separate step
+
+_FORMATS = (
+    "csv", "tsv", "json", "jsonl", "yaml", "xml", "excel", "xlsx", "pdf", "html", "markdown",
+    "text", "image", "png", "jpg", "audio", "video", "sql", "table", "chart", "email", "url",
+)  # fmt: skip
+
+
+def split_subtasks(query: str) -> list[str]:
+    """The parts of a request, in order. Splits on step words always, and on "and"/commas only
+    when every piece is substantial, so "read and summarise a CSV" stays one part."""
+    parts: list[str] = []
+    for step in _STEP_BREAK.split(query):
+        step = step.strip(" ,.，、")
+        if not step:
+            continue
+        pieces = [p.strip(" ,.，、") for p in _AND.split(step) if p.strip(" ,.，、")]
+        if len(pieces) > 1 and all(len(tokenize(p)) >= _MIN_PART_TERMS for p in pieces):
+            parts.extend(pieces)
+        elif len(tokenize(step)) >= 1 or not parts:
+            parts.append(step)
+        else:
+            parts[-1] = f"{parts[-1]} {step}"
+    return parts or [query.strip()]
+
+
+def complexity(subtasks: list[str]) -> str:
+    return "simple" if len(subtasks) == 1 else "moderate" if len(subtasks) == 2 else "complex"
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9+#.-]*[A-Za-z0-9+#]|[A-Za-z]|[\u3400-\u9fff]+")
+
+
+def keywords(text: str, only_stems: set[str] | None = None) -> list[str]:
+    """The text's content words as written (for search engines and people, unlike stems),
+    optionally only those whose stems are in `only_stems`."""
+    words = []
+    for word in _WORD.findall(text):
+        stems = set(tokenize(word))
+        if stems and (only_stems is None or stems & only_stems):
+            words.append(word.lower())
+    return list(dict.fromkeys(words))
+
+
+def technical_needs(query: str, limit: int = 8) -> list[str]:
+    """The request's distinct content terms, in order of appearance."""
+    return list(dict.fromkeys(tokenize(query)))[:limit]
+
+
+def io_requirements(query: str) -> dict[str, str]:
+    """Data formats the request names: the first as input, the last (if another) as output."""
+    words = re.findall(r"[A-Za-z]+", query.lower())
+    found = [w for w in words if w in _FORMATS]
+    if not found:
+        return {}
+    io = {"input": found[0]}
+    if len(found) > 1 and found[-1] != found[0]:
+        io["output"] = found[-1]
+    return io

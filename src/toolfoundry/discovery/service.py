@@ -1,0 +1,294 @@
+"""Discovery over the live catalog: an index kept in step with it, results cached per catalog
+version, retrieval always and a model's reasoning on top when one is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from toolfoundry.core.errors import InvalidInputError
+from toolfoundry.core.metrics import DISCOVERY_LATENCY
+from toolfoundry.core.models import Tool, Toolkit
+from toolfoundry.core.settings import Settings
+from toolfoundry.discovery import analysis, coverage
+from toolfoundry.discovery.documents import ToolDocument
+from toolfoundry.discovery.embedders import (
+    CachedEmbedder,
+    Embedder,
+    InMemoryEmbeddingCache,
+    OpenAIEmbedder,
+    get_embedder,
+    text_hash,
+)
+from toolfoundry.discovery.index import HybridIndex
+from toolfoundry.discovery.results import DiscoveryResult
+from toolfoundry.discovery.retrieval_reasoner import PartEvidence, reason
+from toolfoundry.store.embedding_cache import DatabaseEmbeddingCache
+
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
+
+    from toolfoundry.library import ToolLibrary
+
+log = logging.getLogger(__name__)
+
+DiscoverMode = Literal["auto", "retrieval", "llm"]
+_CACHE_SIZE = 512
+_SHORTLIST = 20  # candidates a model sees: enough to choose from, small enough to read fast
+
+
+def embedder_from_settings(settings: Settings) -> Embedder:
+    """The configured embedder: a bundled offline one by name, or an OpenAI-compatible endpoint."""
+    if settings.embedder == "openai":
+        if not settings.embedding_base_url:
+            raise InvalidInputError(
+                "TOOLFOUNDRY_EMBEDDER=openai needs TOOLFOUNDRY_EMBEDDING_BASE_URL",
+                hint="e.g. https://api.openai.com/v1 or http://localhost:8000/v1",
+            )
+        return OpenAIEmbedder(
+            settings.embedding_model,
+            base_url=settings.embedding_base_url,
+            api_key=settings.embedding_api_key,
+        )
+    try:
+        return get_embedder(settings.embedder)
+    except ValueError as exc:
+        raise InvalidInputError(str(exc), hint="Set TOOLFOUNDRY_EMBEDDER accordingly.") from None
+
+
+def document(tool: Tool) -> ToolDocument:
+    return ToolDocument(
+        id=tool.id,
+        name=tool.name,
+        description=tool.description,
+        toolkit=tool.toolkit,
+        parameters=tool.input_schema,
+        tags=tool.tags,
+        effectiveness=min(1.0, max(0.0, tool.effectiveness_score)),
+    )
+
+
+class DiscoveryService:
+    def __init__(
+        self,
+        library: ToolLibrary,
+        embedder: Embedder,
+        *,
+        model: Model | None = None,
+        gap_threshold: float = 0.8,
+        llm_timeout: float = 5.0,
+    ) -> None:
+        self.library = library
+        self.model = model
+        self.gap_threshold = gap_threshold
+        self.llm_timeout = llm_timeout
+        self._memory = InMemoryEmbeddingCache()
+        self._db_cache = DatabaseEmbeddingCache(library.catalog.sessions)
+        self.embedder = CachedEmbedder(embedder, self._memory)
+        self.index = HybridIndex(self.embedder)
+        self._tools: dict[str, Tool] = {}
+        self._terms: dict[str, set[str]] = {}
+        self._term_stats = coverage.TermStats()
+        self._toolkits: dict[str, Toolkit] = {}
+        self._results: OrderedDict[tuple, DiscoveryResult] = OrderedDict()
+        self._ready = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- index lifecycle --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Build the index in the background; `discover` waits for it. Catalog changes from
+        here on update it one tool at a time."""
+        self.library.on_change(self._on_change)
+        self._task = asyncio.get_running_loop().create_task(self._build())
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
+        if self._task is not None and self._task.done() and self._task.exception():
+            raise self._task.exception()  # type: ignore[misc]
+
+    async def aclose(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _build(self) -> None:
+        started = time.perf_counter()
+        try:
+            tools = await self.library.list_tools(enabled=True)
+            await self._index(tools)
+            self._toolkits = {k.id: k for k in await self.library.list_toolkits()}
+            log.info(
+                "discovery index: %d tools in %.2fs (%s)",
+                len(tools),
+                time.perf_counter() - started,
+                self.embedder.name,
+            )
+        finally:
+            self._ready.set()
+
+    async def _index(self, tools: list[Tool]) -> None:
+        """Embed off the event loop (with the database cache), then update the index on it."""
+        docs = [document(t) for t in tools]
+        texts = [d.embedding_text() for d in docs]
+        if self.embedder.dim and texts:
+            name = self.embedder.name
+            hashes = list(dict.fromkeys(text_hash(t, name) for t in texts))
+            known = await self._db_cache.load(name, hashes)
+            self._memory.put_many(name, known)
+            missing = [t for t in dict.fromkeys(texts) if text_hash(t, name) not in known]
+            if missing:
+                vectors = await asyncio.to_thread(self.embedder.embedder.embed, missing)
+                fresh = {text_hash(t, name): v for t, v in zip(missing, vectors, strict=True)}
+                self._memory.put_many(name, fresh)
+                await self._db_cache.save(name, fresh)
+        async with self._lock:
+            self.index.add(docs)  # vectors now come from the memory cache
+            for tool, doc in zip(tools, docs, strict=True):
+                self._forget_terms(tool.id)
+                self._tools[tool.id] = tool
+                self._terms[tool.id] = coverage.tool_terms([doc.lexical_text()])
+                self._term_stats.add(self._terms[tool.id])
+
+    async def _on_change(self, event: str, ident: str) -> None:
+        if event == "toolkit":
+            self._toolkits = {k.id: k for k in await self.library.list_toolkits()}
+            return
+        await self._ready.wait()
+        tools = await self.library.list_tools(enabled=True)
+        current = next((t for t in tools if t.id == ident), None)
+        if current is None:
+            async with self._lock:
+                self.index.remove([ident])
+                self._tools.pop(ident, None)
+                self._forget_terms(ident)
+        else:
+            await self._index([current])
+        if current is not None and current.toolkit not in self._toolkits:
+            self._toolkits = {k.id: k for k in await self.library.list_toolkits()}
+
+    def _forget_terms(self, tool_id: str) -> None:
+        if (terms := self._terms.pop(tool_id, None)) is not None:
+            self._term_stats.remove(terms)
+
+    # --- discovery --------------------------------------------------------------------------
+
+    async def discover(
+        self,
+        query: str,
+        *,
+        top_k: int = 5,
+        toolkits: list[str] | None = None,
+        mode: DiscoverMode = "auto",
+    ) -> DiscoveryResult:
+        query = query.strip()
+        if not query:
+            raise InvalidInputError("the query is empty", hint="Describe what the agent must do.")
+        if mode == "llm" and self.model is None:
+            raise InvalidInputError(
+                "mode 'llm' needs a model, and none is configured",
+                hint="Set TOOLFOUNDRY_LLM_MODEL (and _BASE_URL/_API_KEY), or use mode 'auto' "
+                "or 'retrieval'.",
+            )
+        unknown = sorted(set(toolkits or ()) - set(self._toolkits)) if self._ready.is_set() else []
+        if unknown:
+            raise InvalidInputError(
+                f"unknown toolkit(s): {', '.join(unknown)}",
+                hint="List toolkits with `toolfoundry toolkits list`.",
+            )
+        await self.wait_ready()
+        use_llm = self.model is not None and mode != "retrieval"
+        key = (query, top_k, tuple(sorted(toolkits or ())), use_llm, self.library.catalog_version)
+        if (cached := self._results.get(key)) is not None:
+            self._results.move_to_end(key)
+            return cached
+        started = time.perf_counter()
+        result = self._retrieve(query, top_k, toolkits)
+        if use_llm:
+            from toolfoundry.discovery.llm_reasoner import reason_with_model
+
+            shortlist = self._shortlist(query, toolkits)
+            try:
+                async with asyncio.timeout(self.llm_timeout):
+                    result = await reason_with_model(
+                        self.model, query, shortlist, self._tools, result, top_k=top_k
+                    )
+            except TimeoutError:
+                result.fallback_reason = f"model did not answer within {self.llm_timeout:g} s"
+            except Exception as exc:  # any model failure degrades to retrieval, never to a 500
+                log.warning("LLM discovery failed, using retrieval: %s", exc)
+                result.fallback_reason = f"model failed: {type(exc).__name__}: {exc}"
+        result.latency_ms = round((time.perf_counter() - started) * 1000, 3)
+        result.catalog_version = self.library.catalog_version
+        DISCOVERY_LATENCY.labels(result.mode).observe(result.latency_ms / 1000)
+        self._results[key] = result
+        if len(self._results) > _CACHE_SIZE:
+            self._results.popitem(last=False)
+        return result
+
+    def _shortlist(self, query: str, toolkits: list[str] | None) -> list[Tool]:
+        hits = self.index.search(query, _SHORTLIST, toolkits=toolkits)
+        return [self._tools[h.id] for h in hits if h.id in self._tools]
+
+    def _retrieve(self, query: str, top_k: int, toolkits: list[str] | None) -> DiscoveryResult:
+        subtasks = analysis.split_subtasks(query)
+        whole = self.index.search(query, max(top_k, 10), toolkits=toolkits)
+        parts = [self._evidence(part, toolkits) for part in subtasks]
+        self._credit_plan_terms(parts)
+        return reason(
+            query,
+            parts,
+            whole,
+            self._tools,
+            self._toolkits,
+            top_k=top_k,
+            gap_threshold=self.gap_threshold,
+        )
+
+    def _credit_plan_terms(self, parts: list[PartEvidence]) -> None:
+        """A concept of one part that another part's tool covers is not missing from the plan
+        ("read a CSV, then correlate two columns": the reader handles the columns)."""
+        if len(parts) < 2:
+            return
+        best = [p.best[0] for p in parts]
+        for i, part in enumerate(parts):
+            if best[i] is None:
+                continue
+            plan_terms = set().union(*(self._terms.get(b, set()) for b in best if b))
+            lexical = coverage.lexical_coverage(
+                coverage.concepts(part.text), plan_terms, self._term_stats
+            )
+            part.coverage[best[i]] = coverage.combine(lexical, part.coverage[best[i]])
+            part.uncovered_terms = [t for t in part.uncovered_terms if t not in plan_terms]
+
+    def _evidence(self, part: str, toolkits: list[str] | None) -> PartEvidence:
+        hits = self.index.search(part, 5, toolkits=toolkits)
+        terms = coverage.concepts(part)
+        query_vector = self.embedder.embed_query([part])[0] if self.embedder.dim else None
+        scores: dict[str, float] = {}
+        for hit in hits:
+            lexical = coverage.lexical_coverage(
+                terms, self._terms.get(hit.id, set()), self._term_stats
+            )
+            dense = None
+            if query_vector is not None and (doc := self.index.get(hit.id)) is not None:
+                vector = self.embedder.embed([doc.embedding_text()])[0]
+                dense = coverage.dense_coverage(
+                    float(np.dot(query_vector, vector)),
+                    cross_lingual=lexical is None
+                    or (lexical == 0 and any(map(coverage.is_cjk, terms))),
+                )
+            scores[hit.id] = coverage.combine(lexical, dense)
+        best = max(scores, key=lambda t: scores[t]) if scores else None
+        best_terms = self._terms.get(best, set()) if best else set()
+        return PartEvidence(
+            text=part,
+            hits=hits,
+            coverage=scores,
+            uncovered_terms=[t for t in terms if t not in best_terms],
+        )

@@ -1,0 +1,49 @@
+"""Turns `TOOLFOUNDRY_LLM_*` settings into a pydantic-ai model; None means "no model", a
+first-class mode in which every feature works without one."""
+
+from __future__ import annotations
+
+from pydantic_ai.models import Model
+
+from toolfoundry.core.errors import InvalidInputError
+from toolfoundry.core.settings import Settings
+
+
+def build_model(settings: Settings) -> Model | None:
+    """`openai:NAME` or a bare `NAME` → any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama,
+    llama.cpp, DeepSeek, Qwen/DashScope …) at `llm_base_url`; `anthropic:NAME` → Anthropic."""
+    if not settings.llm_model:
+        return None
+    provider, sep, name = settings.llm_model.partition(":")
+    if not sep:
+        provider, name = "openai", settings.llm_model
+    if provider == "anthropic":
+        from pydantic_ai.models.anthropic import AnthropicModel
+        from pydantic_ai.providers.anthropic import AnthropicProvider
+
+        return AnthropicModel(
+            name,
+            provider=AnthropicProvider(
+                api_key=settings.llm_api_key, base_url=settings.llm_base_url
+            ),
+        )
+    if provider == "openai":
+        from pydantic_ai.models.openai import OpenAIChatModel
+        from pydantic_ai.providers.openai import OpenAIProvider
+
+        # Local servers (vLLM, Ollama, llama.cpp) need no key, but the client insists on one.
+        return OpenAIChatModel(
+            name,
+            provider=OpenAIProvider(
+                base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed"
+            ),
+        )
+    raise InvalidInputError(
+        f"unknown model provider {provider!r} in TOOLFOUNDRY_LLM_MODEL={settings.llm_model!r}",
+        hint="Use openai:NAME (any OpenAI-compatible endpoint with TOOLFOUNDRY_LLM_BASE_URL) "
+        "or anthropic:NAME.",
+    )
+
+
+def describe_model(model: Model | None) -> str:
+    return "none" if model is None else f"{model.system}:{model.model_name}"
