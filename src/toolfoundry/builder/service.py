@@ -865,7 +865,6 @@ class BuildService:
     ) -> None:
         if "result" in values:
             values["result"] = values["result"].model_dump(mode="json")
-        live.status = status
         live.dirty = False
         await self.queue.transition(
             record.id,
@@ -878,6 +877,8 @@ class BuildService:
             worker=None,
             **values,
         )
+        # Only now: a reader that sees the final status must find the final record stored.
+        live.status = status
         metrics.BUILD_REQUESTS.labels(record.priority, status).inc()
         self._publish_record(await self.queue.get(record.id))
 

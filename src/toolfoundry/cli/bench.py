@@ -16,6 +16,12 @@ from toolfoundry.discovery.embedders import DEFAULT_EMBEDDER, EMBEDDERS
 
 app = typer.Typer(help="Benchmarks over files in the shared formats.", no_args_is_help=True)
 
+
+@app.callback()
+def bench() -> None:
+    """Benchmarks over files in the shared formats."""
+
+
 _STAGES = {"index": "Indexing tools", "query": "Running queries"}
 
 

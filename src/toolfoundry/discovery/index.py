@@ -95,7 +95,7 @@ class HybridIndex:
         self._kit_members: dict[str, set[str]] = {}
         self._kit_alive = np.zeros(0, dtype=bool)
         self._kit_sizes = np.zeros(0, dtype=np.float32)
-        self._kit_sums = np.zeros((0, dim), dtype=np.float32)
+        self._kit_centroids = np.zeros((0, dim), dtype=np.float32)
 
     def __len__(self) -> int:
         return len(self._docs)
@@ -177,11 +177,12 @@ class HybridIndex:
         size = self._kits.capacity
         self._kit_alive = _grow(self._kit_alive, size)
         self._kit_sizes = _grow(self._kit_sizes, size)
-        self._kit_sums = _grow(self._kit_sums, size)
+        self._kit_centroids = _grow(self._kit_centroids, size)
         tool_rows = [self._tools.row(t) for t in members]
         self._kit_alive[row] = True
         self._kit_sizes[row] = len(members)
-        self._kit_sums[row] = self._vectors[tool_rows].sum(axis=0)
+        centroid = self._vectors[tool_rows].sum(axis=0)
+        self._kit_centroids[row] = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
         self._tool_kit[tool_rows] = row
 
     def search(
@@ -207,9 +208,7 @@ class HybridIndex:
         if self.embedder.dim:
             qv = self.embedder.embed_query([query])[0]
             dense = _standardise(self._vectors[:size] @ qv, alive)
-            sums = self._kit_sums[:kit_size]
-            centroids = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
-            kit_dense = _standardise(centroids @ qv, kit_alive)
+            kit_dense = _standardise(self._kit_centroids[:kit_size] @ qv, kit_alive)
             w = self.lexical_weight
             own = w * lexical + (1.0 - w) * dense
             kit_score = w * kit_score + (1.0 - w) * kit_dense
@@ -225,19 +224,22 @@ class HybridIndex:
         k = min(k, int(alive.sum()))
         top = np.argpartition(-total, k - 1)[:k]
         top = top[np.argsort(-total[top], kind="stable")]
-        return [
-            ScoredTool(
-                id=doc.id,
-                name=doc.name,
-                toolkit=doc.toolkit,
-                score=float(total[row]),
-                signals=Signals(
-                    lexical=float(lexical[row]),
-                    dense=None if dense is None else float(dense[row]),
-                    toolkit=float(kit_of_tool[row]) if in_kit[row] else None,
-                    prior=float(prior[row]),
-                ),
+        results = []
+        for row in top:
+            doc = self._docs[self._ids[row]]  # type: ignore[index]
+            signals = Signals(
+                lexical=float(lexical[row]),
+                dense=None if dense is None else float(dense[row]),
+                toolkit=float(kit_of_tool[row]) if in_kit[row] else None,
+                prior=float(prior[row]),
             )
-            for row in top
-            if (doc := self._docs[self._ids[row]])  # type: ignore[index]
-        ]
+            results.append(
+                ScoredTool(
+                    id=doc.id,
+                    name=doc.name,
+                    toolkit=doc.toolkit,
+                    score=float(total[row]),
+                    signals=signals,
+                )
+            )
+        return results

@@ -37,9 +37,9 @@ from fastmcp.client.transports import (
     StdioTransport,
     StreamableHttpTransport,
 )
+from mcp import MCPError
 from pydantic import ValidationError
 
-from mcp import MCPError
 from toolfoundry.mcp.breaker import CircuitBreaker
 from toolfoundry.mcp.config import McpServerConfig, McpToolInfo, ServerState, ServerStatus
 from toolfoundry.mcp.errors import McpTimeoutError, McpToolError, McpUnavailableError

@@ -14,13 +14,19 @@ from sqlalchemy import ColumnElement, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from toolfoundry.core.errors import ConflictError, InvalidInputError, NotFoundError
+from toolfoundry.core.errors import (
+    BackendUnavailableError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+)
 from toolfoundry.core.models import ToolKind
 from toolfoundry.mcp import (
     McpConfigError,
     McpConnectionManager,
     McpServerConfig,
     McpToolInfo,
+    McpUnavailableError,
     ServerStatus,
 )
 from toolfoundry.registry.catalog import Catalog, ToolDefinition
@@ -147,6 +153,10 @@ class McpServerRegistry:
             tools = await self._manager.refresh(name)
         except McpConfigError as exc:
             raise InvalidInputError(str(exc)) from exc
+        except McpUnavailableError as exc:
+            raise BackendUnavailableError(
+                str(exc), hint="The server is down; its tools stay as they were. Retry later."
+            ) from exc
         await self._on_change(await self._sync(config, tools))
         return await self.get(name)
 

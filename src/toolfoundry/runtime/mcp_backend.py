@@ -12,6 +12,7 @@ from toolfoundry.mcp import (
     McpConnectionManager,
     McpNotFoundError,
     McpTimeoutError,
+    McpToolError,
     McpUnavailableError,
 )
 from toolfoundry.registry.schema import compile_schema_validator
@@ -87,4 +88,10 @@ class McpBackend:
             ) from exc
         except McpTimeoutError as exc:
             raise TimeoutError(str(exc)) from exc
+        except McpToolError as exc:
+            # The server rejected the request itself (unknown tool, invalid params): report it
+            # as a failed call with the server's words, like a tool error.
+            if exc.result is not None:
+                return output_from_mcp(exc.result)
+            return ToolOutput(content=str(exc), is_error=True, error_type="McpToolError")
         return output_from_mcp(result)

@@ -1,0 +1,85 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from toolfoundry.discovery.bench import retrieval_metrics, run_discovery_benchmark
+from toolfoundry.discovery.embedders import NullEmbedder
+
+DATA = Path(__file__).resolve().parents[2].parent / "shared" / "benchmarks" / "discovery"
+
+
+def test_metrics_on_known_rankings() -> None:
+    ranked = [["a", "b", "c"], ["x", "y", "b"], ["q"]]
+    relevant = [["a"], ["b", "z"], ["none"]]
+    m = retrieval_metrics(ranked, relevant)
+    # query 1: hit at rank 1; query 2: one of two relevant at rank 3; query 3: nothing.
+    assert m["recall@1"] == pytest.approx(100 / 3, abs=0.01)
+    assert m["recall@5"] == pytest.approx(100 * (1 + 0.5) / 3, abs=0.01)
+    assert m["hit@1"] == pytest.approx(100 / 3, abs=0.01)
+    ndcg_q2 = (1 / 2.0) / (1 + 1 / 1.5849625)  # 1/log2(4) over the ideal of two hits
+    assert m["ndcg@5"] == pytest.approx(100 * (1 + ndcg_q2) / 3, abs=0.01)
+
+
+def _write(path: Path, rows: list[dict]) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    return path
+
+
+def test_benchmark_reports_the_documented_keys(tmp_path: Path) -> None:
+    tools = _write(
+        tmp_path / "tools.jsonl",
+        [
+            {
+                "id": "w",
+                "name": "get_weather",
+                "description": "Weather forecast",
+                "toolkit": None,
+                "parameters": None,
+                "extra": 1,
+            },
+            {
+                "id": "m",
+                "name": "send_mail",
+                "description": "Send an email",
+                "toolkit": "mail",
+                "parameters": None,
+            },
+        ],
+    )
+    queries = _write(
+        tmp_path / "queries.jsonl",
+        [
+            {"query": "weather tomorrow", "relevant": ["w"]},
+            {"query": "email bob", "relevant": ["m"]},
+        ],
+    )
+    result = run_discovery_benchmark(tools, queries, embedder=NullEmbedder())
+    assert set(result) == {
+        "recall@1",
+        "recall@5",
+        "recall@10",
+        "hit@1",
+        "ndcg@5",
+        "latency_ms",
+        "tools",
+        "queries",
+        "mode",
+        "index_build_s",
+        "embedder",
+    }
+    assert result["recall@1"] == 100.0 and result["ndcg@5"] == 100.0
+    assert (result["tools"], result["queries"], result["mode"]) == (2, 2, "lexical")
+    assert set(result["latency_ms"]) == {"p50", "p95"}
+
+
+@pytest.mark.skipif(not (DATA / "sealtools").exists(), reason="shared benchmark data absent")
+def test_lexical_baseline_on_a_slice_of_sealtools() -> None:
+    result = run_discovery_benchmark(
+        DATA / "sealtools" / "tools.jsonl",
+        DATA / "sealtools" / "queries.jsonl",
+        limit=100,
+        embedder=NullEmbedder(),
+    )
+    assert result["queries"] == 100
+    assert result["recall@5"] > 70
