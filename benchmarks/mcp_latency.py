@@ -19,6 +19,7 @@ import os
 import platform
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -29,6 +30,8 @@ from typing import Any
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport
 
+from toolfoundry import Settings, ToolLibrary
+from toolfoundry.gateway import build_gateway
 from toolfoundry.mcp import McpConnectionManager, McpServerConfig
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,7 +63,35 @@ async def manager() -> AsyncIterator[Call]:
         yield lambda text: connections.call_tool("echo", "echo", {"text": text})
 
 
-PATHS: dict[str, PathFactory] = {"direct": direct_client, "manager": manager}
+@asynccontextmanager
+async def library_call() -> AsyncIterator[Call]:
+    """`ToolLibrary.call`: catalog lookup, argument validation, dispatcher, call record."""
+    data_dir = Path(tempfile.mkdtemp(prefix="tf-mcp-bench-"))
+    async with ToolLibrary.open(Settings(data_dir=data_dir, load_starters=False)) as library:
+        await library.add_mcp_server(
+            {"name": "echo", "command": sys.executable, "args": SERVER_ARGS, "env": QUIET_ENV}
+        )
+        yield lambda text: library.call("echo.echo", {"text": text})
+
+
+@asynccontextmanager
+async def gateway() -> AsyncIterator[Call]:
+    """The MCP gateway (in-memory client → gateway → library.call → the server)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="tf-mcp-bench-"))
+    async with ToolLibrary.open(Settings(data_dir=data_dir, load_starters=False)) as library:
+        await library.add_mcp_server(
+            {"name": "echo", "command": sys.executable, "args": SERVER_ARGS, "env": QUIET_ENV}
+        )
+        async with Client(build_gateway(library), mode="legacy") as client:
+            yield lambda text: client.call_tool_mcp("echo.echo", {"text": text})
+
+
+PATHS: dict[str, PathFactory] = {
+    "direct": direct_client,
+    "manager": manager,
+    "library_call": library_call,
+    "gateway": gateway,
+}
 
 
 def child_processes() -> int:
@@ -159,12 +190,12 @@ async def run(rounds: int, callers: int, per_caller: int, repeats: int) -> dict[
 
 def table(report: dict[str, Any]) -> str:
     lines = [
-        f"{'path':<10} {'p50 ms':>8} {'p95 ms':>8} {'calls/s':>9} {'p50 ratio':>10}",
+        f"{'path':<13} {'p50 ms':>8} {'p95 ms':>8} {'calls/s':>9} {'p50 ratio':>10}",
     ]
     for name, values in report["paths"].items():
         ratio = report["ratio_to_direct"].get(name, {}).get("p50", 1.0)
         lines.append(
-            f"{name:<10} {values['p50_ms']:>8.3f} {values['p95_ms']:>8.3f} "
+            f"{name:<13} {values['p50_ms']:>8.3f} {values['p95_ms']:>8.3f} "
             f"{values['calls_per_s']:>9.0f} {ratio:>9.3f}x"
         )
     children = report["child_processes"]

@@ -571,6 +571,7 @@ class BuildService:
 
     async def _run(self, record: BuildRecord) -> None:
         live = _Live(record=record)
+        live.logs.extend(record.logs)  # the queue's and earlier attempts' lines stay in the log
         self._live[record.id] = live
         metrics.ACTIVE_BUILDS.inc()
         started = time.monotonic()
