@@ -31,6 +31,7 @@ from toolfoundry.runtime.function_backend import FunctionBackend
 from toolfoundry.runtime.mcp_backend import McpBackend
 from toolfoundry.runtime.recorder import CallRecorder
 from toolfoundry.store.database import create_engine, session_factory, upgrade
+from toolfoundry.store.events import RedisCatalogEvents
 
 if TYPE_CHECKING:
     from toolfoundry.builder.models import BuildRequirement
@@ -87,6 +88,7 @@ class ToolLibrary:
         self.discovery: DiscoveryService | None = None
         self.catalog_version = 0
         self._listeners: list[ChangeListener] = []
+        self._events: RedisCatalogEvents | None = None
         self._builds: BuildService | None = None
         self._started = False
 
@@ -122,6 +124,9 @@ class ToolLibrary:
             llm_timeout=self.settings.discovery_llm_timeout,
         )
         self.discovery.start()
+        if self.settings.redis_url:
+            self._events = RedisCatalogEvents(self.settings.redis_url, self._remote_change)
+            await self._events.start()
         self._started = True
         return self
 
@@ -328,7 +333,8 @@ class ToolLibrary:
         return await self.servers.get(name)
 
     async def _servers_changed(self, tool_ids: list[str]) -> None:
-        await self._changed("upsert", tool_ids)
+        # "servers": other replicas also (re)connect the set of registered MCP servers.
+        await self._changed("servers", tool_ids)
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -413,18 +419,29 @@ class ToolLibrary:
         """Call any tool by id. See `Dispatcher.call` for what raises and what returns."""
         return await self.dispatcher.call(ref, arguments)
 
+    async def _remote_change(self, event: str, idents: list[str]) -> None:
+        """Another replica changed the catalog: reload those ids from the database."""
+        if event == "servers":
+            await self.servers.restore()
+        await self._changed(event, idents, reload=event != "toolkit", remote=True)
+
     # --- change events ----------------------------------------------------------------------
 
     def on_change(self, listener: ChangeListener) -> None:
         """`listener(event, id)` after every catalog change: event is upsert/remove/toolkit."""
         self._listeners.append(listener)
 
-    async def _changed(self, event: str, idents: list[str], *, reload: bool = True) -> None:
+    async def _changed(
+        self, event: str, idents: list[str], *, reload: bool = True, remote: bool = False
+    ) -> None:
         if reload:
             await self.reload(idents)
-        self.catalog_version += 1
         for listener in self._listeners:
             for ident in idents:
                 outcome = listener(event, ident)
                 if inspect.isawaitable(outcome):
                     await outcome
+        # Bumped last: anything cached under the new version already sees the change.
+        self.catalog_version += 1
+        if self._events is not None and not remote:
+            await self._events.publish(event, idents)

@@ -87,9 +87,12 @@ class McpServerRegistry:
         manager.on_tools_changed(self._tools_changed)
 
     async def restore(self) -> None:
-        """Re-register saved servers without connecting: each starts on its first call."""
+        """Match the connection manager to the saved servers: add the missing ones without
+        connecting (each starts on its first call), close those removed elsewhere."""
         async with self._sessions() as session:
             rows = (await session.scalars(select(McpServerRow))).all()
+        for gone in set(self._manager.names()) - {row.name for row in rows}:
+            await self._manager.remove(gone)
         for row in rows:
             if row.name in self._manager:
                 continue

@@ -87,7 +87,7 @@ async def build_progress(websocket: WebSocket, build_id: str) -> None:
                     {"type": "progress_update", "data": event.model_dump(mode="json")}
                 )
     except NotFoundError as exc:
-        await websocket.send_json({"type": "error", "status": 404, **exc.to_problem()})
+        await websocket.send_json({"type": "error", "problem": exc.to_problem()})
         await websocket.close(code=4404)
         return
     except WebSocketDisconnect:
