@@ -15,17 +15,19 @@ from toolfoundry.core.errors import NotFoundError
 REDIS_URL = os.environ.get("TOOLFOUNDRY_TEST_REDIS_URL")
 
 
-async def eventually(check, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            if await check():
-                return
-        except NotFoundError:
-            pass
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("the other replica never saw the change")
-        await asyncio.sleep(0.05)
+async def eventually(check) -> None:  # type: ignore[no-untyped-def]
+    """Poll `check` until it holds; fail after 5 s."""
+    try:
+        async with asyncio.timeout(5):
+            while True:
+                try:
+                    if await check():
+                        return
+                except NotFoundError:
+                    pass
+                await asyncio.sleep(0.05)
+    except TimeoutError:
+        raise AssertionError("the other replica never saw the change") from None
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="TOOLFOUNDRY_TEST_REDIS_URL not set")
