@@ -123,7 +123,6 @@ class ToolLibrary:
             gap_threshold=self.settings.discovery_gap_threshold,
             llm_timeout=self.settings.discovery_llm_timeout,
         )
-        self.discovery.start()
         if self.settings.redis_url:
             self._events = RedisCatalogEvents(self.settings.redis_url, self._remote_change)
             await self._events.start()

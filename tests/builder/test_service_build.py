@@ -100,7 +100,7 @@ async def test_markdown_build_registers_a_sandboxed_tool_and_is_reused(
     )
     assert similar.reused and similar.asset_id == asset.id
     assert similar.result is not None and similar.result.build_metrics.match == "similar"
-    # ... but not when the asset fails the new request's example: that one is built.
+    # An unrelated capability on the same package is not a match.
     assert not [
         m
         for m in await library.builds.repository.find_similar(

@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await lib.start()
+        lib.discovery.start()  # type: ignore[union-attr]  # index now, not on the first request
         await lib.builds.start()  # build workers run inside the API server
         app.state.library = lib
         try:

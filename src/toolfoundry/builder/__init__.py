@@ -1,6 +1,6 @@
-"""Build stages that need no language model: environment, sandbox, scanner, validator and the
-package-wrapper strategy. The build service composes them; an LLM code generator feeds the same
-stages."""
+"""Building MCP servers: the stages that need no language model (environment, sandbox, scanner,
+validator, package wrapper), the pluggable strategies over them, and the build service with its
+durable queue and repository. An LLM strategy plugs into the same stages."""
 
 from toolfoundry.builder.environment import (
     FASTMCP_REQUIREMENT,
@@ -10,6 +10,7 @@ from toolfoundry.builder.environment import (
     ErrorClass,
     classify_uv_error,
 )
+from toolfoundry.builder.events import BuildEvent, BuildEvents, BuildStatus
 from toolfoundry.builder.models import (
     BuildRequirement,
     Example,
@@ -36,6 +37,8 @@ from toolfoundry.builder.package_wrapper import (
     introspect,
     rank,
 )
+from toolfoundry.builder.queue import BuildRecord, BuildRequest, BuildResult
+from toolfoundry.builder.repository import FailureAnalysis, McpAsset, McpRepository
 from toolfoundry.builder.sandbox import (
     BubblewrapSandbox,
     CompletedRun,
@@ -49,13 +52,33 @@ from toolfoundry.builder.sandbox import (
     sandbox_available,
 )
 from toolfoundry.builder.scanner import scan
+from toolfoundry.builder.service import BuildService, BuildStatusView
+from toolfoundry.builder.strategies import (
+    BuildAttempt,
+    BuildStrategy,
+    BuildWorkspace,
+    Iteration,
+    PackageWrapperStrategy,
+    StrategyError,
+)
 from toolfoundry.builder.validator import ValidationTimeouts, outputs_match, validate
 
 __all__ = [
     "FASTMCP_REQUIREMENT",
     "BubblewrapSandbox",
+    "BuildAttempt",
     "BuildEnvironment",
+    "BuildEvent",
+    "BuildEvents",
+    "BuildRecord",
+    "BuildRequest",
     "BuildRequirement",
+    "BuildResult",
+    "BuildService",
+    "BuildStatus",
+    "BuildStatusView",
+    "BuildStrategy",
+    "BuildWorkspace",
     "Candidate",
     "CompletedRun",
     "EnvironmentBuildError",
@@ -63,9 +86,14 @@ __all__ = [
     "ErrorClass",
     "Example",
     "ExampleResult",
+    "FailureAnalysis",
     "GeneratedFiles",
+    "Iteration",
+    "McpAsset",
+    "McpRepository",
     "PackageWrapError",
     "PackageWrapper",
+    "PackageWrapperStrategy",
     "ProbeResult",
     "ProgressCallback",
     "ResourceLimits",
@@ -78,6 +106,7 @@ __all__ = [
     "SecurityFinding",
     "SecurityReport",
     "StageTiming",
+    "StrategyError",
     "TestRunResult",
     "ToolInfo",
     "UnsandboxedRunner",

@@ -803,8 +803,8 @@ class BuildService:
             iterations=attempt.iterations,
         )
         self._log(live, f"completed in {duration:.1f}s: {', '.join(asset.tools)}")
-        await self._finish(record, live, "completed", result=result, asset_id=asset.id)
         metrics.BUILD_DURATION.labels("true", "").observe(duration)
+        await self._finish(record, live, "completed", result=result, asset_id=asset.id)
         await self._refresh_typical_duration()
 
     async def _fail(
@@ -830,14 +830,6 @@ class BuildService:
             iterations=failure.iterations,
         )
         self._log(live, f"failed during {failure.phase} ({failure.error_class}): {failure.message}")
-        await self._finish(
-            record,
-            live,
-            "failed",
-            result=result,
-            error_message=failure.message,
-            failure_type=failure.error_class,
-        )
         metrics.BUILD_DURATION.labels("false", failure.error_class).observe(duration)
         details = dict(failure.details)
         if failure.validation is not None:
@@ -855,6 +847,15 @@ class BuildService:
                 details=details,
                 created_at=utcnow(),
             )
+        )
+        # Stored before the final event, so a waiter finds it.
+        await self._finish(
+            record,
+            live,
+            "failed",
+            result=result,
+            error_message=failure.message,
+            failure_type=failure.error_class,
         )
 
     async def _cancelled(self, record: BuildRecord, live: _Live) -> None:

@@ -42,3 +42,37 @@ ENVIRONMENT_BUILD_SUCCESS_RATE = Gauge(
 TEST_VALIDATION_SUCCESS_RATE = Gauge(
     "mcp_test_validation_success_rate", "Share of sandboxed validations that passed."
 )
+
+# The LLM build loop (CodeReAct): outcomes, iterations, phases and healing.
+CODEREACT_BUILDS = Counter(
+    "mcp_codereact_builds_total",
+    "LLM build loops by outcome (success, failed) and whether the first iteration passed.",
+    ["outcome", "first_try"],
+)
+CODEREACT_SUCCESS_RATE = Gauge(
+    "mcp_codereact_success_rate", "Share of LLM build loops that produced a validated server."
+)
+CODEREACT_FIRST_TRY_SUCCESS_RATE = Gauge(
+    "mcp_codereact_first_try_success_rate", "Share of LLM build loops that passed at iteration 1."
+)
+CODEREACT_ITERATIONS = Histogram(
+    "mcp_codereact_iterations",
+    "Iterations an LLM build loop ran.",
+    buckets=(1, 2, 3, 4, 5, 7, 10, 20),
+)
+BUILD_PHASE_DURATION = Histogram(
+    "mcp_build_phase_duration_seconds",
+    "Time per phase of an LLM build loop iteration.",
+    ["phase"],
+    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300),
+)
+HEALING_ATTEMPTS = Counter(
+    "mcp_healing_attempts_total",
+    "Healing strategies applied, by the error class they answered and whether they helped.",
+    ["strategy", "error_class", "outcome"],
+)
+HEALING_SUCCESS_RATE = Gauge(
+    "mcp_healing_strategy_success_rate",
+    "Recorded success rate of each healing strategy per error class.",
+    ["strategy", "error_class"],
+)

@@ -54,6 +54,21 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(default=None, description="e.g. openai:gpt-4o-mini")
     llm_base_url: str | None = None
     llm_api_key: str | None = None
+    build_max_iterations: int = Field(
+        default=5, ge=1, le=20, description="Generate → check rounds of the LLM build loop."
+    )
+    build_format_retries: int = Field(
+        default=2, ge=0, description="Re-asks when the model's answer is not one block per file."
+    )
+    github_token: str | None = Field(
+        default=None, description="For the build web agent's GitHub repository and code search."
+    )
+    web_search_url: str | None = Field(
+        default=None,
+        description="An HTTP search API for the build web agent (GET ?q=…, JSON results); "
+        "unset: web search is skipped.",
+    )
+    web_search_api_key: str | None = None
     log_level: str = "INFO"
 
     @computed_field  # type: ignore[prop-decorator]

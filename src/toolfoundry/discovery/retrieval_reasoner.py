@@ -27,16 +27,24 @@ class PartEvidence:
     """What retrieval found for one part of the request."""
 
     text: str
-    hits: list[ScoredTool]
+    hits: list[ScoredTool]  # best-ranked first
     coverage: dict[str, float]  # tool id → coverage of this part
     uncovered_terms: list[str]
+    threshold: float = 0.8
 
     @property
     def best(self) -> tuple[str | None, float]:
-        if not self.coverage:
+        """The best-ranked tool that covers the part, with its coverage; if none does, the
+        best-ranked tool with the closest any tool came.
+
+        Ranking decides which tool (it weighs far more evidence than coverage); coverage only
+        decides whether the part is covered at all."""
+        if not self.hits:
             return None, 0.0
-        tool_id = max(self.coverage, key=lambda t: self.coverage[t])
-        return tool_id, self.coverage[tool_id]
+        for hit in self.hits:
+            if self.coverage.get(hit.id, 0.0) >= self.threshold:
+                return hit.id, self.coverage[hit.id]
+        return self.hits[0].id, max(self.coverage.values(), default=0.0)
 
 
 def ranked(tool: Tool, hit: ScoredTool, covers: list[int]) -> RankedTool:

@@ -4,6 +4,7 @@ version, retrieval always and a model's reasoning on top when one is configured.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections import OrderedDict
@@ -103,12 +104,16 @@ class DiscoveryService:
     # --- index lifecycle --------------------------------------------------------------------
 
     def start(self) -> None:
-        """Build the index in the background; `discover` waits for it. Catalog changes from
-        here on update it one tool at a time."""
+        """Build the index in the background (idempotent); `discover` starts it if nobody did.
+        Catalog changes from then on update it one tool at a time. A service starts it at once
+        so the first request is fast; a one-shot CLI command that never discovers never pays."""
+        if self._task is not None:
+            return
         self.library.on_change(self._on_change)
         self._task = asyncio.get_running_loop().create_task(self._build())
 
     async def wait_ready(self) -> None:
+        self.start()
         await self._ready.wait()
         if self._task is not None and self._task.done() and self._task.exception():
             raise self._task.exception()  # type: ignore[misc]
@@ -116,6 +121,10 @@ class DiscoveryService:
     async def aclose(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
+            # The encoder runs in a worker thread that cancellation cannot stop; waiting here
+            # keeps shutdown orderly instead of leaving it to the interpreter's exit.
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
 
     async def _build(self) -> None:
         started = time.perf_counter()
@@ -284,11 +293,9 @@ class DiscoveryService:
                     or (lexical == 0 and any(map(coverage.is_cjk, terms))),
                 )
             scores[hit.id] = coverage.combine(lexical, dense)
-        best = max(scores, key=lambda t: scores[t]) if scores else None
-        best_terms = self._terms.get(best, set()) if best else set()
-        return PartEvidence(
-            text=part,
-            hits=hits,
-            coverage=scores,
-            uncovered_terms=[t for t in terms if t not in best_terms],
+        evidence = PartEvidence(
+            text=part, hits=hits, coverage=scores, uncovered_terms=[], threshold=self.gap_threshold
         )
+        best_terms = self._terms.get(evidence.best[0] or "", set())
+        evidence.uncovered_terms = [t for t in terms if t not in best_terms]
+        return evidence

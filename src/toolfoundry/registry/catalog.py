@@ -47,7 +47,7 @@ class ToolDefinition:
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None = None
     source: str | None = None
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] | None = None  # None keeps the tool's tags (e.g. on a refresh)
     timeout: float | None = None
     retries: int = 0
 
@@ -191,7 +191,7 @@ class Catalog:
                             toolkit_id=definition.toolkit,
                             name=definition.name,
                             kind=definition.kind.value,
-                            tags=list(definition.tags),
+                            tags=list(definition.tags or ()),
                             timeout=definition.timeout,
                             retries=definition.retries,
                         )
@@ -203,7 +203,8 @@ class Catalog:
                         hint="Register it under another name or toolkit.",
                     )
                 else:
-                    tool_row.tags = list(definition.tags)
+                    if definition.tags is not None:
+                        tool_row.tags = list(definition.tags)
                     tool_row.timeout = definition.timeout
                     tool_row.retries = definition.retries
                     tool_row.updated_at = utcnow()
