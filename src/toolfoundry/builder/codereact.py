@@ -15,7 +15,6 @@ import json
 import shutil
 import time
 from dataclasses import dataclass, field
-from typing import Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
@@ -69,8 +68,6 @@ _PARAMETERISE = (
     "tests keep using the examples."
 )
 
-Outcome = Literal["passed", "failed", "malformed", "flagged"]
-
 
 class CodeReActIteration(Iteration):
     """An iteration with its full record: the files, the exact output and the repair applied."""
@@ -99,6 +96,9 @@ class LoopMetrics(BaseModel):
     duration_s: float
     phase_seconds: dict[str, float] = Field(default_factory=dict)
     healing: list[HealingOutcome] = Field(default_factory=list)
+    """The repairs this build applied and whether each helped."""
+    strategy_rates: dict[str, float] = Field(default_factory=dict)
+    """Recorded success rate of every strategy/error class so far (all builds)."""
 
 
 class LoopResult(BaseModel):
@@ -556,6 +556,11 @@ class CodeReActLoop:
             duration_s=round(time.monotonic() - started, 3),
             phase_seconds=phases,
             healing=state.healing,
+            strategy_rates={
+                f"{r.strategy}/{r.error_class}": round(r.successes / r.attempts, 3)
+                for r in self.healer.stats.snapshot()
+                if r.attempts
+            },
         )
 
 

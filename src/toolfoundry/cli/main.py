@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from toolfoundry.cli.bench import app as bench_app
 from toolfoundry.cli.build import build, builder_app, builds_app
 from toolfoundry.cli.discover import discover
 from toolfoundry.cli.mcp import mcp_app
@@ -28,6 +29,7 @@ app.command("discover")(discover)
 app.command("build")(build)
 app.add_typer(builds_app, name="builds")
 app.add_typer(builder_app, name="builder")
+app.add_typer(bench_app, name="bench")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 calls_app = typer.Typer(help="The call log.", no_args_is_help=True)
