@@ -122,7 +122,7 @@ async def test_a_failing_test_is_fed_back_and_the_healed_server_is_registered(
             first, second = result.iterations
             assert first.error_class == "test_failure" and "next: fix_code" in first.decision
             assert "assert -1 == 5" in (first.error or "")
-            assert second.repair == "fix_code" and "return a + b" in second.code["server.py"]
+            assert second.files == ["README.md", "requirements.txt", "server.py", "test_server.py"]
             logs = "\n".join(record.logs)
             assert "iteration 1/5: failed (test_failure" in logs
             assert "iteration 2/5: passed" in logs
@@ -339,3 +339,50 @@ async def test_malformed_answers_fail_clearly_after_the_retry_budget(tmp_path: P
     # The retries told the model what was wrong.
     assert "missing server.py" in stub.requests[-1].prompt
     assert not (root / "server").exists() and not (root / "venv").exists()
+
+
+SHOUT_CANNED = SHOUT_SAFE.replace(
+    "    return text.upper()",
+    '    if text == "hi there":\n        return "HI THERE"\n    return text.upper()',
+)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("parameterised_ok", [True, False], ids=["parameterised", "kept-flagged"])
+async def test_values_copied_from_the_examples_are_sent_back_before_storing(
+    tmp_path: Path, sandbox: Sandbox, parameterised_ok: bool
+) -> None:
+    """A server that passes by echoing the example is asked to parameterise; if that round
+    breaks it, the passing server is kept and flagged."""
+
+    def script(request: StubRequest) -> str | dict[str, object]:
+        if request.tools:
+            return spec("shout", {"text": "str"}, "str")
+        if "## Repair strategy: parameterise" in request.prompt:
+            assert "[hardcoded_value] the literal 'HI THERE'" in request.prompt
+            fixed = SHOUT_SAFE if parameterised_ok else "def shout(:\n"
+            return answer(fixed, SHOUT_TESTS)
+        return answer(SHOUT_CANNED, SHOUT_TESTS)
+
+    requirement = BuildRequirement(description="Shout text", examples=["hi there=>HI THERE"])
+    with OpenAIStub(script=script) as stub:
+        model = build_model(Settings(llm_model="openai:stub", llm_base_url=stub.url))
+        assert model is not None
+        result = await CodeReActLoop(model).run(
+            requirement, workspace(tmp_path, requirement, sandbox), lambda line: None
+        )
+    assert result.success and result.attempt is not None
+    first, second = result.iterations
+    assert first.outcome == "passed" and first.decision.endswith("next: parameterise")
+    assert second.repair == "parameterise"
+    written = (tmp_path / "server" / "server.py").read_text()
+    assert result.metrics.healing == []  # not a failure: no healing statistics
+    if parameterised_ok:
+        assert second.outcome == "passed" and result.abstraction is not None
+        assert result.abstraction.passed and written.strip() == SHOUT_SAFE.strip()
+        assert result.metrics.first_try  # it worked at once; the second round was polish
+    else:
+        assert second.outcome == "failed" and second.error_class == "syntax_import"
+        assert "keeping the server of iteration 1" in second.decision
+        assert result.abstraction is not None and not result.abstraction.passed
+        assert written.strip() == SHOUT_CANNED.strip() == result.attempt.files.server.strip()

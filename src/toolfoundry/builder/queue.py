@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validator
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -95,7 +95,8 @@ class BuildResult(BaseModel):
     build_metrics: BuildMetrics = Field(default_factory=BuildMetrics)
     test_results: ValidationReport | None = None
     security: SecurityReport | None = None
-    iterations: list[Iteration] = Field(default_factory=list)
+    # SerializeAsAny: a strategy's richer iteration records (code, output, repair) are kept.
+    iterations: list[SerializeAsAny[Iteration]] = Field(default_factory=list)
 
 
 class BuildRecord(BaseModel):

@@ -188,6 +188,10 @@ class BuildService:
         self._sandbox = sandbox
         self.strategies: dict[str, BuildStrategy] = {}
         self.register_strategy(PackageWrapperStrategy(embed=self._embed_texts))
+        if library.llm is not None:
+            from toolfoundry.builder.codereact import CodeReActStrategy
+
+            self.register_strategy(CodeReActStrategy.from_settings(settings, library.llm))
         self._live: dict[str, _Live] = {}
         self._flusher: asyncio.Task[None] | None = None
         self._rates: dict[str, list[int]] = {"generation": [0, 0], "environment": [0, 0]}

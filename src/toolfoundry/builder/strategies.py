@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
 from toolfoundry.builder.environment import BuildEnvironment, EnvironmentResult
 from toolfoundry.builder.models import (
@@ -35,6 +35,9 @@ from toolfoundry.builder.validator import ValidationTimeouts, validate
 
 class Iteration(BaseModel):
     """One generate → check round of a strategy, kept in the build record."""
+
+    # A strategy's own fields (the LLM loop's code, output, repair) survive storage and reload.
+    model_config = ConfigDict(extra="allow")
 
     number: int
     strategy: str
@@ -56,7 +59,8 @@ class BuildAttempt(BaseModel):
     """None: the service scans the files."""
     validation: ValidationReport | None = None
     """None: the service validates the server in the sandbox."""
-    iterations: list[Iteration] = Field(default_factory=list)
+    # SerializeAsAny: a strategy's richer iteration records (code, output, repair) are kept.
+    iterations: list[SerializeAsAny[Iteration]] = Field(default_factory=list)
 
 
 class StrategyError(RuntimeError):

@@ -30,7 +30,9 @@ def discovery(
     tools: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="tools.jsonl")],
     queries: Annotated[Path, typer.Option(exists=True, dir_okay=False, help="queries.jsonl")],
     k: Annotated[int, typer.Option(min=1, help="Cut-off reported as the main recall.")] = 5,
-    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N queries.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="An evenly spaced sample of N queries.")
+    ] = None,
     embedder: Annotated[
         str, typer.Option(help=f"One of: {', '.join(EMBEDDERS)}.")
     ] = DEFAULT_EMBEDDER,

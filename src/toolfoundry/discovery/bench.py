@@ -42,9 +42,16 @@ def load_tools(path: str | Path) -> list[ToolDocument]:
 
 
 def load_queries(path: str | Path, limit: int | None = None) -> list[dict[str, Any]]:
-    """Queries (``query``, ``relevant``) from a ``queries.jsonl``, the first ``limit`` of them."""
+    """Queries (``query``, ``relevant``) from a ``queries.jsonl``.
+
+    With ``limit``, an evenly spaced sample of that many: sets are often grouped by tool, so
+    the first N would cover only a few tools.
+    """
     rows = [r for r in _read_jsonl(path) if r.get("relevant")]
-    return rows[:limit] if limit else rows
+    if not limit or limit >= len(rows):
+        return rows
+    picks = np.linspace(0, len(rows), num=limit, endpoint=False).astype(int)
+    return [rows[i] for i in picks]
 
 
 def retrieval_metrics(ranked: Sequence[Sequence[str]], relevant: Sequence[Sequence[str]]) -> dict:
