@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import inspect
 import logging
@@ -16,7 +17,7 @@ from toolfoundry.core.errors import BackendUnavailableError, InvalidInputError
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolResult
 from toolfoundry.core.settings import Settings, get_settings
 from toolfoundry.discovery.embedders import Embedder
-from toolfoundry.discovery.results import DiscoveryResult
+from toolfoundry.discovery.results import CapabilityGap, DiscoveryResult
 from toolfoundry.discovery.service import DiscoverMode, DiscoveryService, embedder_from_settings
 from toolfoundry.llm import build_model
 from toolfoundry.mcp import McpConnectionManager, McpServerConfig
@@ -34,6 +35,7 @@ from toolfoundry.store.database import create_engine, session_factory, upgrade
 from toolfoundry.store.events import RedisCatalogEvents
 
 if TYPE_CHECKING:
+    from toolfoundry.builder.gaps import GapResolution
     from toolfoundry.builder.models import BuildRequirement
     from toolfoundry.builder.queue import BuildRecord, BuildRequest
     from toolfoundry.builder.service import BuildService
@@ -411,6 +413,39 @@ class ToolLibrary:
         `budget` seconds and returns the build record, finished or not. `options`: priority,
         timeout, context, strategy, reuse (see `BuildService.submit`)."""
         return await self.builds.build(requirement, budget=budget, **options)
+
+    async def handle_capability_gap(
+        self, gap: CapabilityGap, *, budget: float | None = None
+    ) -> GapResolution:
+        """Reuse a similar built server or build one for `gap` (in process, or on the build
+        service at TOOLFOUNDRY_BUILDER_URL), waiting at most `budget` seconds."""
+        from toolfoundry.builder.gaps import close_gap
+
+        return await close_gap(self, gap, budget=budget or self.settings.gap_build_budget)
+
+    async def discover_and_build(
+        self,
+        query: str,
+        *,
+        top_k: int = 5,
+        toolkits: list[str] | None = None,
+        mode: DiscoverMode = "auto",
+        budget: float | None = None,
+    ) -> tuple[DiscoveryResult, list[GapResolution]]:
+        """Discover; close each gap (reuse or build) within the budget; discover again so the
+        answer includes the new tools."""
+        result = await self.discover(query, top_k=top_k, toolkits=toolkits, mode=mode)
+        if not result.gaps:
+            return result, []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (budget or self.settings.gap_build_budget)
+        resolutions = []
+        for gap in result.gaps:
+            remaining = max(1.0, deadline - loop.time())
+            resolutions.append(await self.handle_capability_gap(gap, budget=remaining))
+        if any(r.status in ("built", "reused") for r in resolutions):
+            result = await self.discover(query, top_k=top_k, toolkits=toolkits, mode=mode)
+        return result, resolutions
 
     # --- calls ------------------------------------------------------------------------------
 

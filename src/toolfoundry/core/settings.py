@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     max_concurrent_builds: int = Field(
         default=2, ge=1, description="Builds run at once by this process's build workers."
     )
+    builder_url: str | None = Field(
+        default=None,
+        description="A remote build service (`toolfoundry builder serve`); default: in process.",
+    )
+    gap_build_budget: float = Field(
+        default=120.0, gt=0, description="Seconds discovery waits for gaps to be built."
+    )
     llm_model: str | None = Field(default=None, description="e.g. openai:gpt-4o-mini")
     llm_base_url: str | None = None
     llm_api_key: str | None = None

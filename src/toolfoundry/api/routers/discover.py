@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from toolfoundry.api.deps import Library
+from toolfoundry.builder.gaps import GapResolution
 from toolfoundry.discovery.results import DiscoveryResult
 
 router = APIRouter(prefix="/api/v1", tags=["discovery"])
@@ -18,12 +19,31 @@ class DiscoverRequest(BaseModel):
     top_k: int = Field(default=5, ge=1, le=50)
     toolkits: list[str] | None = Field(default=None, description="Only search these toolkits.")
     mode: Literal["auto", "retrieval", "llm"] = "auto"
+    build_missing: bool = Field(
+        default=False,
+        description="Close gaps: reuse a similar built server or build one, then discover again.",
+    )
+    budget: float | None = Field(
+        default=None, gt=0, le=3600, description="Seconds to wait for builds (default: setting)."
+    )
+
+
+class DiscoverResponse(DiscoveryResult):
+    gap_resolutions: list[GapResolution] = Field(
+        default_factory=list, description="With build_missing: what became of each gap."
+    )
 
 
 @router.post("/discover")
-async def discover(body: DiscoverRequest, library: Library) -> DiscoveryResult:
+async def discover(body: DiscoverRequest, library: Library) -> DiscoverResponse:
     """Query analysis → toolkit selection → tool filtering with an execution plan, plus
     capability gaps for parts of the request nothing covers. `mode` says what produced it."""
-    return await library.discover(
-        body.query, top_k=body.top_k, toolkits=body.toolkits, mode=body.mode
+    if not body.build_missing:
+        result = await library.discover(
+            body.query, top_k=body.top_k, toolkits=body.toolkits, mode=body.mode
+        )
+        return DiscoverResponse(**result.model_dump())
+    result, resolutions = await library.discover_and_build(
+        body.query, top_k=body.top_k, toolkits=body.toolkits, mode=body.mode, budget=body.budget
     )
+    return DiscoverResponse(**result.model_dump(), gap_resolutions=resolutions)
