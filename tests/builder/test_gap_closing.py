@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
-from openai_stub import OpenAIStub  # noqa: E402
-from test_llm_loop import add_script  # noqa: E402
+from openai_stub import OpenAIStub
+from test_llm_loop import add_script
 
-from toolfoundry import Settings, ToolLibrary  # noqa: E402
-from toolfoundry.api.app import create_app  # noqa: E402
-from toolfoundry.builder.sandbox import sandbox_available  # noqa: E402
+from toolfoundry import Settings, ToolLibrary
+from toolfoundry.api.app import create_app
+from toolfoundry.builder.sandbox import sandbox_available
 
 pytestmark = pytest.mark.skipif(
     not sandbox_available().available, reason=sandbox_available().reason or "no sandbox"
