@@ -48,6 +48,7 @@ def serve(
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
     started = time.perf_counter()
     app_ = create_app(settings)
 
