@@ -235,9 +235,10 @@ class DiscoveryService:
         result.latency_ms = round((time.perf_counter() - started) * 1000, 3)
         result.catalog_version = self.library.catalog_version
         DISCOVERY_LATENCY.labels(result.mode).observe(result.latency_ms / 1000)
-        self._results[key] = result
-        if len(self._results) > _CACHE_SIZE:
-            self._results.popitem(last=False)
+        if result.fallback_reason is None:  # a slow or failing model deserves another try
+            self._results[key] = result
+            if len(self._results) > _CACHE_SIZE:
+                self._results.popitem(last=False)
         return result
 
     def _shortlist(self, query: str, toolkits: list[str] | None) -> list[Tool]:
