@@ -187,3 +187,36 @@ def test_rest_and_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> No
         assert json.loads(out.output)["tool_filtering"]["tools"][0]["id"] == "text.slugify"
     finally:
         get_settings.cache_clear()
+
+
+async def test_usage_feeds_back_into_ranking(library: ToolLibrary) -> None:
+    """Two tools that retrieval cannot tell apart: the one whose calls succeed ranks first."""
+
+    async def reliable(text: str) -> str:
+        """Reverse the characters of a text.
+
+        Args:
+            text: The text to reverse.
+        """
+        return text[::-1]
+
+    async def flaky(text: str) -> str:
+        """Reverse the characters of a text.
+
+        Args:
+            text: The text to reverse.
+        """
+        raise RuntimeError("broken")
+
+    await library.register(reliable, toolkit="twins", name="reverse_a")
+    await library.register(flaky, toolkit="twins", name="reverse_b")
+    for _ in range(20):
+        await library.call("twins.reverse_a", {"text": "abc"})
+        await library.call("twins.reverse_b", {"text": "abc"})
+    tools = {t.id: t for t in await library.list_tools(toolkit="twins")}
+    assert tools["twins.reverse_a"].effectiveness_score > 0.6
+    assert tools["twins.reverse_b"].effectiveness_score < 0.1
+    assert await library.discovery.refresh_priors() == 2
+    result = await library.discover("reverse the characters of a text", top_k=2)
+    assert [t.id for t in result.tools] == ["twins.reverse_a", "twins.reverse_b"]
+    assert result.tools[0].signals["prior"] > result.tools[1].signals["prior"]

@@ -76,3 +76,10 @@ HEALING_SUCCESS_RATE = Gauge(
     "Recorded success rate of each healing strategy per error class.",
     ["strategy", "error_class"],
 )
+
+# Reference design name and buckets: effectiveness of tools whose score moved, per refresh.
+TOOL_EFFECTIVENESS = Histogram(
+    "tool_effectiveness_score",
+    "Effectiveness (0..1, from recorded calls) of tools when discovery refreshes its priors.",
+    buckets=(0.1, 0.3, 0.5, 0.7, 0.9, 1.0),
+)

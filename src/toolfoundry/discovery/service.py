@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 
 from toolfoundry.core.errors import InvalidInputError
-from toolfoundry.core.metrics import DISCOVERY_LATENCY
+from toolfoundry.core.metrics import DISCOVERY_LATENCY, TOOL_EFFECTIVENESS
 from toolfoundry.core.models import Tool, Toolkit
 from toolfoundry.core.settings import Settings
 from toolfoundry.discovery import analysis, coverage
@@ -98,6 +98,8 @@ class DiscoveryService:
         self._toolkits: dict[str, Toolkit] = {}
         self._results: OrderedDict[tuple, DiscoveryResult] = OrderedDict()
         self._ready = asyncio.Event()
+        self.prior_interval = 60.0
+        self._priors_at = time.monotonic()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -181,6 +183,25 @@ class DiscoveryService:
         if current is not None and current.toolkit not in self._toolkits:
             self._toolkits = {k.id: k for k in await self.library.list_toolkits()}
 
+    async def refresh_priors(self) -> int:
+        """Feed recorded usage back into ranking: re-read every tool's effectiveness (from its
+        call records) and update those that moved. Returns how many changed. The service calls
+        this at most every `prior_interval` seconds, when a discovery arrives."""
+        await self._ready.wait()
+        self._priors_at = time.monotonic()
+        changed = [
+            tool
+            for tool in await self.library.list_tools(enabled=True)
+            if tool.id in self._tools
+            and abs(tool.effectiveness_score - self._tools[tool.id].effectiveness_score) > 0.01
+        ]
+        if changed:
+            await self._index(changed)
+            self._results.clear()
+            for tool in changed:
+                TOOL_EFFECTIVENESS.observe(tool.effectiveness_score)
+        return len(changed)
+
     def _forget_terms(self, tool_id: str) -> None:
         if (terms := self._terms.pop(tool_id, None)) is not None:
             self._term_stats.remove(terms)
@@ -211,6 +232,8 @@ class DiscoveryService:
                 hint="List toolkits with `toolfoundry toolkits list`.",
             )
         await self.wait_ready()
+        if time.monotonic() - self._priors_at > self.prior_interval:
+            await self.refresh_priors()
         use_llm = self.model is not None and mode != "retrieval"
         key = (query, top_k, tuple(sorted(toolkits or ())), use_llm, self.library.catalog_version)
         if (cached := self._results.get(key)) is not None:

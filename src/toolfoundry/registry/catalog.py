@@ -35,6 +35,14 @@ def check_name(value: str, what: str) -> str:
     return value
 
 
+def effectiveness(calls: int, successes: int) -> float:
+    """0..1 from the call record: the smoothed success rate (a new tool starts at 1/2), scaled by
+    how much evidence there is, so three lucky calls do not outrank a thousand good ones."""
+    smoothed = (successes + 1) / (calls + 2)
+    confidence = calls / (calls + 10)
+    return round(smoothed * confidence, 4)
+
+
 @dataclass(frozen=True)
 class ToolDefinition:
     """Everything needed to store one version of a tool."""
@@ -400,7 +408,7 @@ class Catalog:
             tags=list(row.tags or []),
             usage_count=calls,
             success_rate=(ok / calls) if calls else None,
-            effectiveness_score=row.effectiveness_score,
+            effectiveness_score=effectiveness(calls, ok) if calls else row.effectiveness_score,
             source=current.source,
             created_at=row.created_at,
             updated_at=row.updated_at,
