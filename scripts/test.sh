@@ -45,4 +45,4 @@ say "ruff"
 .venv/bin/ruff format --check src tests benchmarks
 
 say "pytest"
-.venv/bin/pytest -q "$@"
+.venv/bin/pytest -q -rs "$@"

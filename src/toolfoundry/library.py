@@ -11,7 +11,6 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import ValidationError
-from pydantic_ai.models import Model
 
 from toolfoundry.core.errors import BackendUnavailableError, InvalidInputError
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolResult
@@ -35,6 +34,8 @@ from toolfoundry.store.database import create_engine, session_factory, upgrade
 from toolfoundry.store.events import RedisCatalogEvents
 
 if TYPE_CHECKING:
+    from pydantic_ai.models import Model
+
     from toolfoundry.builder.gaps import GapResolution
     from toolfoundry.builder.models import BuildRequirement
     from toolfoundry.builder.queue import BuildRecord, BuildRequest
@@ -108,14 +109,23 @@ class ToolLibrary:
         if self.settings.load_starters:
             from toolfoundry.starters import STARTER_TOOLKITS
 
+            definitions = []
             for starter in STARTER_TOOLKITS.values():
                 await self.catalog.ensure_toolkit(
                     starter.name, starter.description, starter.category
                 )
                 module = importlib.import_module(starter.module)
-                for fn in vars(module).values():
-                    if tool_options(fn) is not None and fn.__module__ == starter.module:
-                        await self._store_function(fn, toolkit=starter.name)
+                definitions += [
+                    self._define_function(fn, toolkit=starter.name)
+                    for fn in vars(module).values()
+                    if tool_options(fn) is not None and fn.__module__ == starter.module
+                ]
+            for tool_id in await self.catalog.add_versions(definitions):
+                log.warning(
+                    "starter tool %s changed without a new version; keeping the stored one "
+                    "(bump its @tool(version=...))",
+                    tool_id,
+                )
         await self.servers.restore()
         await self.reload()
         self.discovery = DiscoveryService(
@@ -232,7 +242,12 @@ class ToolLibrary:
         await self._changed("upsert", ids)
         return await self.catalog.list_tools(ToolFilter(ids=ids))
 
-    async def _store_function(
+    async def _store_function(self, fn: Callable[..., Any], **options: Any) -> ToolDefinition:
+        definition = self._define_function(fn, **options)
+        await self.catalog.add_version(definition)
+        return definition
+
+    def _define_function(
         self,
         fn: Callable[..., Any],
         *,
@@ -277,7 +292,6 @@ class ToolLibrary:
                 source,
             )
         self.functions.remember(source, fn)
-        await self.catalog.add_version(definition)
         return definition
 
     async def create_toolkit(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -34,12 +35,15 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await lib.start()
         lib.discovery.start()  # type: ignore[union-attr]  # index now, not on the first request
-        await lib.builds.start()  # build workers run inside the API server
+        # Build workers run inside the API server; recovering interrupted builds must not hold
+        # up the first requests.
+        builds_started = asyncio.create_task(lib.builds.start(), name="start-build-workers")
         app.state.library = lib
         try:
             async with mcp_app.lifespan(app):
                 yield
         finally:
+            await builds_started
             await lib.builds.aclose()
             if owned:
                 await lib.aclose()

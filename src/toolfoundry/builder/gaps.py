@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from toolfoundry.builder.requirements_analysis import requirement_from_gap
 from toolfoundry.discovery.results import CapabilityGap
 
 if TYPE_CHECKING:
@@ -30,6 +29,8 @@ class GapResolution(BaseModel):
 async def close_gap(library: ToolLibrary, gap: CapabilityGap, *, budget: float) -> GapResolution:
     """Reuse or build an MCP server for `gap`, waiting at most `budget` seconds. A build that
     is still running when the budget ends keeps running; its result registers when done."""
+    from toolfoundry.builder.requirements_analysis import requirement_from_gap
+
     requirement = requirement_from_gap(gap)
     request = {
         "requirement": requirement.model_dump(mode="json"),

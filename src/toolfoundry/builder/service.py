@@ -193,6 +193,7 @@ class BuildService:
 
             self.register_strategy(CodeReActStrategy.from_settings(settings, library.llm))
         self._live: dict[str, _Live] = {}
+        self._start_lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
         self._rates: dict[str, list[int]] = {"generation": [0, 0], "environment": [0, 0]}
         self._rates["validation"] = [0, 0]
@@ -205,16 +206,20 @@ class BuildService:
         return self.pool.started
 
     async def start(self) -> BuildService:
-        """Recover interrupted builds and start this process's workers (idempotent)."""
-        if self.pool.started:
-            return self
+        """Recover interrupted builds and start this process's workers (idempotent, and safe
+        to call concurrently: the API starts it in the background while requests arrive)."""
+        async with self._start_lock:
+            if not self.pool.started:
+                await self._start()
+        return self
+
+    async def _start(self) -> None:
         for record in await self.pool.start():
             self._publish_record(record)
             if record.status == "failed":
                 metrics.BUILD_REQUESTS.labels(record.priority, "failed").inc()
         self._flusher = asyncio.create_task(self._flush_loop(), name="build-progress-flush")
         await self._refresh_typical_duration()
-        return self
 
     async def aclose(self) -> None:
         """Stop the workers; builds they were running go back to the queue."""

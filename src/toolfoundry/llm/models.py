@@ -3,10 +3,13 @@ first-class mode in which every feature works without one."""
 
 from __future__ import annotations
 
-from pydantic_ai.models import Model
+from typing import TYPE_CHECKING
 
 from toolfoundry.core.errors import InvalidInputError
 from toolfoundry.core.settings import Settings
+
+if TYPE_CHECKING:  # pydantic-ai costs half a second to import; only a configured model needs it
+    from pydantic_ai.models import Model
 
 
 def build_model(settings: Settings) -> Model | None:

@@ -236,6 +236,71 @@ class Catalog:
             hint="Retry the registration.",
         )
 
+    async def add_versions(self, definitions: list[ToolDefinition]) -> list[str]:
+        """Store many versions in one transaction (start-up registers dozens of starter tools).
+        Identical existing versions are skipped; a version whose schema or source changed is
+        left as stored and its id returned, for the caller to report. Falls back to one at a
+        time when another writer races this one."""
+        for definition in definitions:
+            parse_version(definition.version)
+            check_name(definition.name, "tool name")
+            check_name(definition.toolkit, "toolkit name")
+        ids = list({d.tool_id for d in definitions})
+        try:
+            async with self._sessions() as session:
+                kits = set((await session.scalars(select(ToolkitRow.id))).all())
+                tools = {
+                    row.id: row
+                    for row in (await session.scalars(select(ToolRow).where(ToolRow.id.in_(ids))))
+                }
+                stored = {
+                    (row.tool_id, row.version): row
+                    for row in await session.scalars(
+                        select(ToolVersionRow).where(ToolVersionRow.tool_id.in_(ids))
+                    )
+                }
+                changed: list[str] = []
+                for d in definitions:
+                    if d.toolkit not in kits:
+                        session.add(ToolkitRow(id=d.toolkit, name=d.toolkit))
+                        kits.add(d.toolkit)
+                    existing = stored.get((d.tool_id, d.version))
+                    if existing is not None:
+                        if existing.input_schema != d.input_schema or existing.source != d.source:
+                            changed.append(d.tool_id)
+                        continue
+                    if d.tool_id not in tools:
+                        tools[d.tool_id] = ToolRow(
+                            id=d.tool_id,
+                            toolkit_id=d.toolkit,
+                            name=d.name,
+                            kind=d.kind.value,
+                            tags=list(d.tags or ()),
+                            timeout=d.timeout,
+                            retries=d.retries,
+                        )
+                        session.add(tools[d.tool_id])
+                    session.add(
+                        ToolVersionRow(
+                            tool_id=d.tool_id,
+                            version=d.version,
+                            description=d.description,
+                            input_schema=d.input_schema,
+                            output_schema=d.output_schema,
+                            source=d.source,
+                        )
+                    )
+                await session.commit()
+                return changed
+        except IntegrityError:
+            changed = []
+            for d in definitions:
+                try:
+                    await self.add_version(d)
+                except ConflictError:
+                    changed.append(d.tool_id)
+            return changed
+
     async def set_state(
         self,
         tool_id: str,

@@ -64,26 +64,26 @@ class FunctionBackend:
 
     def load(self, tool: ToolRow, version: ToolVersionRow) -> ToolEntry:
         source = version.source or ""
-        entry = ToolEntry(
-            tool_id=tool.id,
-            version=version.version,
-            kind=self.kind,
-            validate=compile_schema_validator(version.input_schema),
-            target=None,
-            timeout=tool.timeout,
-            retries=tool.retries,
-            enabled=version.enabled,
-        )
         try:
             fn = self._callables.get(source) or import_reference(source)
             self._callables[source] = fn
             schema = self.schema_for(fn, tool.name, version.description)
+            validate, target, unavailable = schema.validator, fn, None
         except Exception as exc:  # an uninstalled module must not stop the service starting
-            entry.unavailable = f"cannot load {source}: {type(exc).__name__}: {exc}"
-            return entry
-        entry.target = fn
-        entry.validate = schema.validator
-        return entry
+            # Never called: resolving an unavailable entry raises before validation.
+            validate, target = compile_schema_validator(version.input_schema), None
+            unavailable = f"cannot load {source}: {type(exc).__name__}: {exc}"
+        return ToolEntry(
+            tool_id=tool.id,
+            version=version.version,
+            kind=self.kind,
+            validate=validate,
+            target=target,
+            timeout=tool.timeout,
+            retries=tool.retries,
+            enabled=version.enabled,
+            unavailable=unavailable,
+        )
 
     async def invoke(self, entry: ToolEntry, arguments: dict[str, Any]) -> ToolOutput:
         fn = entry.target
