@@ -17,7 +17,9 @@ import asyncio
 import json
 import os
 import platform
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from fastmcp import Client
-from fastmcp.client.transports import StdioTransport
+from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 
 from toolfoundry import Settings, ToolLibrary
 from toolfoundry.gateway import build_gateway
@@ -39,6 +41,16 @@ ECHO_SERVER = ROOT / "tests" / "mcp" / "servers" / "echo_server.py"
 SERVER_ARGS = [str(ECHO_SERVER), "stdio"]
 QUIET_ENV = {"FASTMCP_SHOW_SERVER_BANNER": "false", "FASTMCP_CHECK_FOR_UPDATES": "off"}
 WARMUP = 50
+# With --http every path talks to ONE server process over streamable HTTP, so differences
+# between paths are not differences between server processes.
+HTTP_URL: str | None = None
+
+
+def server_config() -> dict[str, Any]:
+    if HTTP_URL:
+        return {"name": "echo", "url": HTTP_URL}
+    return {"name": "echo", "command": sys.executable, "args": SERVER_ARGS, "env": QUIET_ENV}
+
 
 Call = Callable[[str], Awaitable[Any]]
 PathFactory = Callable[[], AbstractAsyncContextManager[Call]]
@@ -47,7 +59,11 @@ PathFactory = Callable[[], AbstractAsyncContextManager[Call]]
 @asynccontextmanager
 async def direct_client() -> AsyncIterator[Call]:
     """The baseline: one fastmcp Client kept open, raw `tools/call` results."""
-    transport = StdioTransport(sys.executable, SERVER_ARGS, env=QUIET_ENV, keep_alive=False)
+    transport = (
+        StreamableHttpTransport(HTTP_URL)
+        if HTTP_URL
+        else StdioTransport(sys.executable, SERVER_ARGS, env=QUIET_ENV, keep_alive=False)
+    )
     async with Client(transport, mode="legacy") as client:
         yield lambda text: client.call_tool_mcp("echo", {"text": text})
 
@@ -55,9 +71,7 @@ async def direct_client() -> AsyncIterator[Call]:
 @asynccontextmanager
 async def manager() -> AsyncIterator[Call]:
     """`McpConnectionManager.call_tool`: breaker, shared session, status, error mapping."""
-    config = McpServerConfig(
-        name="echo", transport="stdio", command=sys.executable, args=SERVER_ARGS
-    )
+    config = McpServerConfig.model_validate(server_config())
     async with McpConnectionManager() as connections:
         await connections.add(config)
         yield lambda text: connections.call_tool("echo", "echo", {"text": text})
@@ -68,9 +82,7 @@ async def library_call() -> AsyncIterator[Call]:
     """`ToolLibrary.call`: catalog lookup, argument validation, dispatcher, call record."""
     data_dir = Path(tempfile.mkdtemp(prefix="tf-mcp-bench-"))
     async with ToolLibrary.open(Settings(data_dir=data_dir, load_starters=False)) as library:
-        await library.add_mcp_server(
-            {"name": "echo", "command": sys.executable, "args": SERVER_ARGS, "env": QUIET_ENV}
-        )
+        await library.add_mcp_server(server_config())
         yield lambda text: library.call("echo.echo", {"text": text})
 
 
@@ -79,9 +91,7 @@ async def gateway() -> AsyncIterator[Call]:
     """The MCP gateway (in-memory client → gateway → library.call → the server)."""
     data_dir = Path(tempfile.mkdtemp(prefix="tf-mcp-bench-"))
     async with ToolLibrary.open(Settings(data_dir=data_dir, load_starters=False)) as library:
-        await library.add_mcp_server(
-            {"name": "echo", "command": sys.executable, "args": SERVER_ARGS, "env": QUIET_ENV}
-        )
+        await library.add_mcp_server(server_config())
         async with Client(build_gateway(library), mode="legacy") as client:
             yield lambda text: client.call_tool_mcp("echo.echo", {"text": text})
 
@@ -206,14 +216,47 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def start_http_server() -> tuple[subprocess.Popen[bytes], str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, str(ECHO_SERVER), "http", str(port)],
+        env={**os.environ, **QUIET_ENV},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return server, f"http://127.0.0.1:{port}/mcp"
+        time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("echo server did not start")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500, help="latency calls per path")
     parser.add_argument("--callers", type=int, default=50, help="concurrent callers")
     parser.add_argument("--per-caller", type=int, default=20, help="calls per concurrent caller")
     parser.add_argument("--repeats", type=int, default=5, help="throughput runs per path")
+    parser.add_argument(
+        "--http", action="store_true", help="one shared server over streamable HTTP"
+    )
     args = parser.parse_args()
-    report = asyncio.run(run(args.calls, args.callers, args.per_caller, args.repeats))
+    server = None
+    if args.http:
+        global HTTP_URL
+        server, HTTP_URL = start_http_server()
+    try:
+        report = asyncio.run(run(args.calls, args.callers, args.per_caller, args.repeats))
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=10)
+    report["transport"] = "streamable-http, one shared server" if args.http else "stdio"
     print(json.dumps(report, indent=2))
     print(table(report))
 
