@@ -44,7 +44,6 @@ from toolfoundry.builder.queue import (
     WorkerPool,
 )
 from toolfoundry.builder.registration import (
-    IDLE_TIMEOUT,
     launch_config,
     register,
     relocate,
@@ -57,6 +56,7 @@ from toolfoundry.builder.repository import (
     dependency_names,
     requirement_hash,
 )
+from toolfoundry.builder.reuse import ensure_registered, failing_examples
 from toolfoundry.builder.sandbox import BubblewrapSandbox, Sandbox, UnsandboxedRunner
 from toolfoundry.builder.sandbox import sandbox_available as _sandbox_available
 from toolfoundry.builder.strategies import (
@@ -67,16 +67,14 @@ from toolfoundry.builder.strategies import (
     PackageWrapperStrategy,
     StrategyError,
 )
-from toolfoundry.builder.validator import ValidationTimeouts, example_arguments, outputs_match
+from toolfoundry.builder.validator import ValidationTimeouts
 from toolfoundry.core import metrics
 from toolfoundry.core.errors import (
     ConflictError,
     InvalidInputError,
-    NotFoundError,
     ToolfoundryError,
 )
 from toolfoundry.core.models import utcnow
-from toolfoundry.mcp import McpServerConfig
 from toolfoundry.store.tables import BuildRow
 
 if TYPE_CHECKING:
@@ -289,21 +287,15 @@ class BuildService:
             if reused is not None:
                 return reused
         record = await self.queue.add(
-            BuildRow(
-                id=build_id,
+            _new_row(
+                build_id,
+                request,
+                requirement,
                 status="queued",
-                priority=request.priority,
-                priority_rank=PRIORITY_RANK[request.priority],
-                requirement=requirement.model_dump(mode="json"),
-                requirement_hash=requirement_hash(requirement),
-                context=request.context,
-                timeout=request.timeout,
                 strategy=strategy,
                 progress=0.0,
                 current_phase="queued",
                 logs=[f"queued with {request.priority} priority"],
-                attempts=0,
-                cancel_requested=False,
                 reused=False,
                 created_at=utcnow(),
             )
@@ -463,9 +455,9 @@ class BuildService:
         for match in await self.repository.find_similar(requirement):
             asset = match.asset
             try:
-                tools = await self.ensure_registered(asset)
+                tools = await ensure_registered(self.library, asset)
                 if match.match == "similar" and requirement.examples:
-                    failed = await self._failing_examples(tools, requirement)
+                    failed = await failing_examples(self.library, tools, requirement)
                     if failed:
                         log.info("asset %s is similar but fails %s", asset.id, failed)
                         continue
@@ -497,21 +489,15 @@ class BuildService:
                 f": server {asset.server_name}, tools {', '.join(asset.tools)}"
             )
             record = await self.queue.add(
-                BuildRow(
-                    id=build_id,
+                _new_row(
+                    build_id,
+                    request,
+                    requirement,
                     status="completed",
-                    priority=request.priority,
-                    priority_rank=PRIORITY_RANK[request.priority],
-                    requirement=requirement.model_dump(mode="json"),
-                    requirement_hash=requirement_hash(requirement),
-                    context=request.context,
-                    timeout=request.timeout,
                     strategy=asset.strategy,
                     progress=1.0,
                     current_phase="completed",
                     logs=[message],
-                    attempts=0,
-                    cancel_requested=False,
                     result=result.model_dump(mode="json"),
                     asset_id=asset.id,
                     reused=True,
@@ -525,56 +511,6 @@ class BuildService:
             self._publish_record(record)
             return record
         return None
-
-    async def ensure_registered(self, asset: McpAsset) -> list[str]:
-        """The asset's catalog tool ids, registering its server again if it was removed."""
-        try:
-            return (await self.library.get_mcp_server(asset.server_name)).tools
-        except NotFoundError:
-            pass
-        if not await asyncio.to_thread(Path(asset.path).is_dir):
-            raise NotFoundError(f"the files of asset {asset.id} are gone ({asset.path})")
-        config = McpServerConfig(
-            name=asset.server_name,
-            transport="stdio",
-            command=asset.launch["command"],
-            args=asset.launch["args"],
-            toolkit=asset.toolkit,
-            init_timeout=60.0,
-            idle_timeout=IDLE_TIMEOUT,
-        )
-        registration = await register(
-            self.library, config, sandbox=asset.launch["sandbox"], network=asset.network
-        )
-        return registration.tools
-
-    async def _failing_examples(
-        self, tool_ids: list[str], requirement: BuildRequirement
-    ) -> list[str]:
-        """The request's examples that none of the asset's tools reproduces."""
-        tools = [await self.library.get_tool(tool_id) for tool_id in tool_ids]
-        failing = []
-        for example in requirement.examples:
-            if not any([await self._reproduces(tool, example) for tool in tools]):
-                failing.append(f"{example.input!r} => {example.expected!r}")
-        return failing
-
-    async def _reproduces(self, tool: Any, example: Any) -> bool:
-        if example.tool not in (None, tool.name):
-            return False
-        try:
-            arguments = example_arguments(example.input, tool.input_schema)
-            result = await self.library.call(tool.id, arguments)
-        except (ValueError, ToolfoundryError):
-            return False
-        if result.is_error:
-            return False
-        structured = result.structured
-        if isinstance(structured, dict) and set(structured) == {"result"}:
-            structured = structured["result"]
-        return outputs_match(example.expected, structured) or outputs_match(
-            example.expected, result.content
-        )
 
     # --- running a build --------------------------------------------------------------------
 
@@ -997,6 +933,24 @@ class BuildService:
             except Exception as exc:
                 log.warning("embedder unusable for ranking (%s); ranking by tokens", exc)
         return np.zeros((len(texts), 1))
+
+
+def _new_row(
+    build_id: str, request: BuildRequest, requirement: BuildRequirement, **state: Any
+) -> BuildRow:
+    """A builds-table row for `request`; `state` sets status, progress, logs and the rest."""
+    return BuildRow(
+        id=build_id,
+        priority=request.priority,
+        priority_rank=PRIORITY_RANK[request.priority],
+        requirement=requirement.model_dump(mode="json"),
+        requirement_hash=requirement_hash(requirement),
+        context=request.context,
+        timeout=request.timeout,
+        attempts=0,
+        cancel_requested=False,
+        **state,
+    )
 
 
 def _as_request(
