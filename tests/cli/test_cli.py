@@ -159,3 +159,33 @@ def test_mcp_add_list_and_import(env: Path, tmp_path: Path) -> None:
     assert "added clock" in out and "failed broken" in out
     code, out = invoke("mcp", "remove", "clock")
     assert code == 0 and "removed clock" in out
+
+
+@pytest.mark.slow
+def test_module_registered_in_one_command_runs_in_the_next(env: Path) -> None:
+    """Separate processes, as in a shell: the README quickstart."""
+    import os
+    import subprocess
+    import sys
+
+    cli = Path(sys.executable).parent / "toolfoundry"
+    run_env = {**os.environ}
+    added = subprocess.run(
+        [str(cli), "tools", "add-module", "weather_tools"],
+        cwd=env,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert added.returncode == 0, added.stderr
+    called = subprocess.run(
+        [str(cli), "tools", "call", "weather.to_celsius", '{"value": 212}'],
+        cwd=env,
+        env=run_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert called.returncode == 0, called.stderr
+    assert called.stdout.strip() == "100.0"
