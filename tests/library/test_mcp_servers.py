@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import sys
 from pathlib import Path
 
+import mcp_types
 import pytest
-from fastmcp import FastMCP
+from fastmcp import Context, FastMCP
 
 from toolfoundry import Settings, ToolLibrary
 from toolfoundry.core.errors import (
@@ -151,3 +153,27 @@ async def test_killed_server_recovers_on_next_call(settings: Settings) -> None:
         assert result.structured in ("still here", {"result": "still here"})
         second = (await library.call("echo.pid", {})).structured
         assert second != first
+
+
+async def test_server_announced_tools_join_the_catalog(library: ToolLibrary) -> None:
+    """`notifications/tools/list_changed` from the server: the catalog follows on its own."""
+    server = weather_server()
+
+    @server.tool
+    async def grow(name: str, ctx: Context) -> str:
+        """Add a tool called `name` and tell the client."""
+
+        def added() -> str:
+            return name
+
+        server.add_tool(server.tool(added, name=name))
+        await ctx.send_notification(mcp_types.ToolListChangedNotification())
+        return name
+
+    await library.add_mcp_server({"name": "weather", "command": "unused"}, server=server)
+    await library.call("weather.grow", {"name": "sprout"})
+    async with asyncio.timeout(5):
+        while "weather.sprout" not in library.table.ids():  # noqa: ASYNC110 - no event to wait on
+            await asyncio.sleep(0.05)
+    assert (await library.call("weather.sprout", {})).structured in ("sprout", {"result": "sprout"})
+    assert "weather.sprout" in (await library.get_mcp_server("weather")).tools
