@@ -123,11 +123,19 @@ class BuildEnvironment:
         only_binary: bool = True,
         timeout: float = 300.0,
     ) -> None:
-        self.uv = uv or _find_uv()
+        self._uv = uv
         self.python = python
         self.cache_dir = cache_dir
         self.only_binary = only_binary
         self.timeout = timeout
+
+    @property
+    def uv(self) -> str:
+        """The uv executable, looked up on first use: a service without it still starts, and
+        only a build says what is missing."""
+        if self._uv is None:
+            self._uv = _find_uv()
+        return self._uv
 
     async def create(
         self,
