@@ -123,7 +123,7 @@ class BuildEnvironment:
         only_binary: bool = True,
         timeout: float = 300.0,
     ) -> None:
-        self._uv = uv
+        self._uv_path = uv
         self.python = python
         self.cache_dir = cache_dir
         self.only_binary = only_binary
@@ -133,9 +133,9 @@ class BuildEnvironment:
     def uv(self) -> str:
         """The uv executable, looked up on first use: a service without it still starts, and
         only a build says what is missing."""
-        if self._uv is None:
-            self._uv = _find_uv()
-        return self._uv
+        if self._uv_path is None:
+            self._uv_path = _find_uv()
+        return self._uv_path
 
     async def create(
         self,
