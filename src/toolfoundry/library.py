@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from toolfoundry.builder.models import BuildRequirement
     from toolfoundry.builder.queue import BuildRecord, BuildRequest
     from toolfoundry.builder.service import BuildService
+    from toolfoundry.trajectory import ToolInsights, TrajectoryRun
+    from toolfoundry.trajectory.service import TrajectoryService
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,7 @@ class ToolLibrary:
         self._listeners: list[ChangeListener] = []
         self._events: RedisCatalogEvents | None = None
         self._builds: BuildService | None = None
+        self._trajectories: TrajectoryService | None = None
         self._started = False
 
     # --- lifecycle --------------------------------------------------------------------------
@@ -375,15 +378,68 @@ class ToolLibrary:
         await self.recorder.flush()
         return await self.catalog.recent_calls(limit, tool_id)
 
-    async def describe(self, refs: str | Iterable[str], fmt: DescribeFormat = "openai") -> Any:
-        """Render tools for a model: OpenAI or Anthropic tools JSON, MCP tool JSON, or text."""
+    async def describe(
+        self, refs: str | Iterable[str], fmt: DescribeFormat = "openai", *, learned: bool = False
+    ) -> Any:
+        """Render tools for a model: OpenAI or Anthropic tools JSON, MCP tool JSON, or text.
+        `learned` appends usage notes from recorded calls and runs to each description."""
         single = isinstance(refs, str)
         ids = [refs] if isinstance(refs, str) else list(refs)
         tools = [await self.get_tool(ref) for ref in ids]
+        if learned:
+            tools = [await self._with_usage_notes(t) for t in tools]
         from toolfoundry.registry.describe import render
 
         rendered = render(tools, fmt)
         return rendered[0] if single and isinstance(rendered, list) else rendered
+
+    async def _with_usage_notes(self, tool: Tool) -> Tool:
+        notes = (await self.trajectories.insights(tool.id)).notes
+        if not notes:
+            return tool
+        learned = "\n".join(f"- {note}" for note in notes)
+        return tool.model_copy(
+            update={"description": f"{tool.description}\n\nFrom usage:\n{learned}"}
+        )
+
+    # --- trajectories -----------------------------------------------------------------------
+
+    @property
+    def trajectories(self) -> TrajectoryService:
+        """Step-level records of agent runs and what they teach (`toolfoundry.trajectory`)."""
+        if self._trajectories is None:
+            from toolfoundry.trajectory.service import TrajectoryService
+
+            self._trajectories = TrajectoryService(self)
+        return self._trajectories
+
+    def trajectory(
+        self,
+        query: str,
+        *,
+        scenario: str | None = None,
+        agent_version: str | None = None,
+        llm_model: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> TrajectoryRun:
+        """Record one agent run: `async with library.trajectory(query) as run:` then
+        `run.discover(...)`, `run.call(...)`, `run.step(...)`, `run.succeed(...)`. When the run
+        finishes, the tools it used learn from its outcome."""
+        from toolfoundry.trajectory import TrajectoryRun, TrajectoryStart
+
+        start = TrajectoryStart(
+            query=query,
+            scenario=scenario,
+            agent_version=agent_version,
+            llm_model=llm_model,
+            metadata=metadata or {},
+        )
+        return TrajectoryRun(self.trajectories, start)
+
+    async def tool_insights(self, ref: str) -> ToolInsights:
+        """What usage taught about a tool: success by scenario, common errors, the requests it
+        served, the tools used with it, and notes for a model."""
+        return await self.trajectories.insights(ref)
 
     # --- discovery --------------------------------------------------------------------------
 
@@ -471,12 +527,14 @@ class ToolLibrary:
         """Another replica changed the catalog: reload those ids from the database."""
         if event == "servers":
             await self.servers.restore()
-        await self._changed(event, idents, reload=event != "toolkit", remote=True)
+        reload = event not in ("toolkit", "learned")  # neither changes what a call runs
+        await self._changed(event, idents, reload=reload, remote=True)
 
     # --- change events ----------------------------------------------------------------------
 
     def on_change(self, listener: ChangeListener) -> None:
-        """`listener(event, id)` after every catalog change: event is upsert/remove/toolkit."""
+        """`listener(event, id)` after every catalog change: event is upsert, servers, toolkit,
+        or learned (a finished run taught the tool something: effectiveness, served requests)."""
         self._listeners.append(listener)
 
     async def _changed(

@@ -83,3 +83,11 @@ TOOL_EFFECTIVENESS = Histogram(
     "Effectiveness (0..1, from recorded calls) of tools when discovery refreshes its priors.",
     buckets=(0.1, 0.3, 0.5, 0.7, 0.9, 1.0),
 )
+
+# Trajectories: agent runs recorded step by step.
+TRAJECTORIES = Counter(
+    "toolfoundry_trajectories_total", "Finished agent runs by outcome.", ["outcome"]
+)
+TRAJECTORY_STEPS = Counter(
+    "toolfoundry_trajectory_steps_total", "Recorded trajectory steps.", ["step_type", "status"]
+)

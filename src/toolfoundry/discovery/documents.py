@@ -21,6 +21,11 @@ class ToolDocument(BaseModel):
     parameters: dict[str, Any] | None = None
     tags: list[str] = Field(default_factory=list)
     effectiveness: float = Field(default=0.0, ge=0.0, le=1.0)
+    served_requests: list[str] = Field(
+        default_factory=list,
+        description="Requests of successful agent runs that used the tool: users' own words "
+        "for what it does, learned from trajectories.",
+    )
 
     def parameter_texts(self) -> list[str]:
         """``name: description`` for each top-level parameter of the JSON schema."""
@@ -37,10 +42,13 @@ class ToolDocument(BaseModel):
         """The tool name with its identifier parts split into words."""
         return split_identifier(self.name)
 
-    def lexical_text(self) -> str:
-        """Everything a keyword may hit: toolkit, split name, description, tags, parameters."""
+    def lexical_text(self, *, learned: bool = True) -> str:
+        """Everything a keyword may hit: toolkit, split name, description, tags, parameters and
+        (with `learned`) the requests the tool served."""
         parts = [self.toolkit or "", self.name_text(), self.description, " ".join(self.tags)]
         parts.extend(self.parameter_texts())
+        if learned:
+            parts.extend(self.served_requests)
         return "\n".join(p for p in parts if p)
 
     def embedding_text(self) -> str:

@@ -29,7 +29,9 @@ from toolfoundry.discovery.embedders import (
 from toolfoundry.discovery.index import HybridIndex
 from toolfoundry.discovery.results import DiscoveryResult
 from toolfoundry.discovery.retrieval_reasoner import PartEvidence, reason
+from toolfoundry.registry.catalog import ToolFilter
 from toolfoundry.store.embedding_cache import DatabaseEmbeddingCache
+from toolfoundry.trajectory.learning import served_requests
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -62,7 +64,7 @@ def embedder_from_settings(settings: Settings) -> Embedder:
         raise InvalidInputError(str(exc), hint="Set TOOLFOUNDRY_EMBEDDER accordingly.") from None
 
 
-def document(tool: Tool) -> ToolDocument:
+def document(tool: Tool, served_requests: list[str] | None = None) -> ToolDocument:
     return ToolDocument(
         id=tool.id,
         name=tool.name,
@@ -71,6 +73,7 @@ def document(tool: Tool) -> ToolDocument:
         parameters=tool.input_schema,
         tags=tool.tags,
         effectiveness=min(1.0, max(0.0, tool.effectiveness_score)),
+        served_requests=served_requests or [],
     )
 
 
@@ -132,7 +135,7 @@ class DiscoveryService:
         started = time.perf_counter()
         try:
             tools = await self.library.list_tools(enabled=True)
-            await self._index(tools)
+            await self._index(tools, everything=True)
             self._toolkits = {k.id: k for k in await self.library.list_toolkits()}
             log.info(
                 "discovery index: %d tools in %.2fs (%s)",
@@ -143,9 +146,13 @@ class DiscoveryService:
         finally:
             self._ready.set()
 
-    async def _index(self, tools: list[Tool]) -> None:
-        """Embed off the event loop (with the database cache), then update the index on it."""
-        docs = [document(t) for t in tools]
+    async def _index(self, tools: list[Tool], *, everything: bool = False) -> None:
+        """Embed off the event loop (with the database cache), then update the index on it.
+        `everything`: `tools` is the whole catalog (read learned requests in one pass)."""
+        served = await served_requests(
+            self.library.catalog.sessions, None if everything else [t.id for t in tools]
+        )
+        docs = [document(t, served.get(t.id)) for t in tools]
         texts = [d.embedding_text() for d in docs]
         if self.embedder.dim and texts:
             name = self.embedder.name
@@ -163,7 +170,9 @@ class DiscoveryService:
             for tool, doc in zip(tools, docs, strict=True):
                 self._forget_terms(tool.id)
                 self._tools[tool.id] = tool
-                self._terms[tool.id] = coverage.tool_terms([doc.lexical_text()])
+                # Coverage judges what the tool says it does: learned requests may hold words of
+                # other tools of the same run, and must not hide a capability gap.
+                self._terms[tool.id] = coverage.tool_terms([doc.lexical_text(learned=False)])
                 self._term_stats.add(self._terms[tool.id])
 
     async def _on_change(self, event: str, ident: str) -> None:
@@ -171,8 +180,8 @@ class DiscoveryService:
             self._toolkits = {k.id: k for k in await self.library.list_toolkits()}
             return
         await self._ready.wait()
-        tools = await self.library.list_tools(enabled=True)
-        current = next((t for t in tools if t.id == ident), None)
+        tools = await self.library.catalog.list_tools(ToolFilter(ids=[ident], enabled=True))
+        current = tools[0] if tools else None
         if current is None:
             async with self._lock:
                 self.index.remove([ident])

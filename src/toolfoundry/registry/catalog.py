@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import process
 from sqlalchemy import Select, case, func, select
@@ -21,6 +21,7 @@ from toolfoundry.core.errors import (
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolVersion, utcnow
 from toolfoundry.registry.versions import newest_first, parse_version
 from toolfoundry.store.tables import ToolCallRow, ToolkitRow, ToolRow, ToolVersionRow
+from toolfoundry.trajectory.learning import run_outcomes
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -35,11 +36,15 @@ def check_name(value: str, what: str) -> str:
     return value
 
 
-def effectiveness(calls: int, successes: int) -> float:
-    """0..1 from the call record: the smoothed success rate (a new tool starts at 1/2), scaled by
-    how much evidence there is, so three lucky calls do not outrank a thousand good ones."""
-    smoothed = (successes + 1) / (calls + 2)
-    confidence = calls / (calls + 10)
+def effectiveness(calls: int, successes: int, runs: int = 0, run_successes: int = 0) -> float:
+    """0..1 from the evidence: the smoothed success rate (a new tool starts at 1/2), scaled by
+    how much evidence there is, so three lucky calls do not outrank a thousand good ones.
+
+    Evidence is the call record plus finished agent runs that used the tool: a run that failed
+    after the tool "succeeded" says the tool may not have been the right one for the task."""
+    seen, good = calls + runs, successes + run_successes
+    smoothed = (good + 1) / (seen + 2)
+    confidence = seen / (seen + 10)
     return round(smoothed * confidence, 4)
 
 
@@ -76,6 +81,13 @@ class CallLog:
     error_type: str | None = None
     error_message: str | None = None
     attempts: int = 1
+
+
+class Usage(NamedTuple):
+    calls: int = 0
+    successes: int = 0
+    runs: int = 0
+    run_successes: int = 0
 
 
 @dataclass
@@ -433,7 +445,8 @@ class Catalog:
         return grouped
 
     @staticmethod
-    async def _usage(session: AsyncSession, ids: list[str]) -> dict[str, tuple[int, int]]:
+    async def _usage(session: AsyncSession, ids: list[str]) -> dict[str, Usage]:
+        """Per tool: recorded calls and successes, finished runs that used it and successes."""
         if not ids:
             return {}
         stmt = (
@@ -445,20 +458,22 @@ class Catalog:
             .where(ToolCallRow.tool_id.in_(ids))
             .group_by(ToolCallRow.tool_id)
         )
+        calls = {t: (n, int(ok or 0)) for t, n, ok in (await session.execute(stmt)).all()}
+        runs = await run_outcomes(session, ids)
         return {
-            tool_id: (n, int(ok or 0)) for tool_id, n, ok in (await session.execute(stmt)).all()
+            tool_id: Usage(*calls.get(tool_id, (0, 0)), *runs.get(tool_id, (0, 0)))
+            for tool_id in calls.keys() | runs.keys()
         }
 
     @staticmethod
-    def _to_model(
-        row: ToolRow, version_rows: list[ToolVersionRow], usage: tuple[int, int] | None
-    ) -> Tool:
+    def _to_model(row: ToolRow, version_rows: list[ToolVersionRow], usage: Usage | None) -> Tool:
         by_version = {v.version: v for v in version_rows}
         ordered = [by_version[v] for v in newest_first(list(by_version))]
         # The current version is the newest enabled one; a tool whose versions are all disabled
         # still shows its newest version so it stays inspectable.
         current = next((v for v in ordered if v.enabled), ordered[0])
-        calls, ok = usage or (0, 0)
+        usage = usage or Usage()
+        calls, ok = usage.calls, usage.successes
         return Tool(
             id=row.id,
             name=row.name,
@@ -473,7 +488,9 @@ class Catalog:
             tags=list(row.tags or []),
             usage_count=calls,
             success_rate=(ok / calls) if calls else None,
-            effectiveness_score=effectiveness(calls, ok) if calls else row.effectiveness_score,
+            effectiveness_score=effectiveness(*usage)
+            if calls or usage.runs
+            else row.effectiveness_score,
             source=current.source,
             created_at=row.created_at,
             updated_at=row.updated_at,

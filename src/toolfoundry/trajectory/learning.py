@@ -1,0 +1,309 @@
+"""What finished runs teach: per-scenario tool metrics, the requests a tool served well, the
+tools used together, and usage notes for a model — read back by discovery and descriptions."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from toolfoundry.core.models import Tool
+from toolfoundry.store.tables import (
+    ToolCallRow,
+    ToolScenarioMetricsRow,
+    TrajectoryRow,
+    TrajectoryStepRow,
+)
+from toolfoundry.trajectory.models import (
+    Companion,
+    ErrorPattern,
+    ScenarioUsage,
+    StepType,
+    ToolCombination,
+    ToolInsights,
+)
+
+_RECENT_RUNS = 5000  # how far back the on-the-fly aggregates look
+_EXECUTION = StepType.TOOL_EXECUTION.value
+
+
+async def learn_from_run(
+    session: AsyncSession, run: TrajectoryRow, steps: Sequence[TrajectoryStepRow]
+) -> list[str]:
+    """Fold a finished run into `tool_effectiveness_metrics` (inside the caller's transaction).
+    Each tool step counts as a use; each tool once per run counts toward the run outcome."""
+    scenario = run.scenario or ""
+    used: dict[str, list[TrajectoryStepRow]] = defaultdict(list)
+    for step in steps:
+        if step.step_type == _EXECUTION and step.tool_id:
+            used[step.tool_id].append(step)
+    if not used:
+        return []
+    existing = {
+        row.tool_id: row
+        for row in await session.scalars(
+            select(ToolScenarioMetricsRow).where(
+                ToolScenarioMetricsRow.tool_id.in_(list(used)),
+                ToolScenarioMetricsRow.scenario == scenario,
+            )
+        )
+    }
+    for tool_id, tool_steps in used.items():
+        row = existing.get(tool_id)
+        if row is None:
+            row = ToolScenarioMetricsRow(
+                tool_id=tool_id,
+                scenario=scenario,
+                usage_count=0,
+                success_count=0,
+                run_count=0,
+                run_success_count=0,
+                total_duration_ms=0.0,
+            )
+            session.add(row)
+        row.usage_count += len(tool_steps)
+        row.success_count += sum(1 for s in tool_steps if s.success)
+        row.total_duration_ms += sum(s.duration_ms or 0.0 for s in tool_steps)
+        row.run_count += 1
+        row.run_success_count += 1 if run.final_success else 0
+        row.last_used_at = run.ended_at
+    return sorted(used)
+
+
+async def run_outcomes(session: AsyncSession, tool_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Per tool: finished runs that used it, and how many of them succeeded."""
+    if not tool_ids:
+        return {}
+    stmt = (
+        select(
+            ToolScenarioMetricsRow.tool_id,
+            func.sum(ToolScenarioMetricsRow.run_count),
+            func.sum(ToolScenarioMetricsRow.run_success_count),
+        )
+        .where(ToolScenarioMetricsRow.tool_id.in_(tool_ids))
+        .group_by(ToolScenarioMetricsRow.tool_id)
+    )
+    return {t: (int(n or 0), int(ok or 0)) for t, n, ok in (await session.execute(stmt)).all()}
+
+
+async def served_requests(
+    sessions: async_sessionmaker[AsyncSession],
+    tool_ids: Iterable[str] | None = None,
+    *,
+    per_tool: int = 8,
+) -> dict[str, list[str]]:
+    """Requests of successful runs in which a tool ran successfully, newest first, distinct:
+    the words users actually use for what the tool does."""
+    stmt = (
+        select(TrajectoryStepRow.tool_id, TrajectoryRow.user_query)
+        .join(TrajectoryRow, TrajectoryRow.id == TrajectoryStepRow.trajectory_id)
+        .where(
+            TrajectoryRow.final_success.is_(True),
+            TrajectoryStepRow.step_type == _EXECUTION,
+            TrajectoryStepRow.success.is_(True),
+        )
+        .order_by(TrajectoryRow.ended_at.desc(), TrajectoryStepRow.id.desc())
+        .limit(_RECENT_RUNS * 4)
+    )
+    if tool_ids is not None:
+        stmt = stmt.where(TrajectoryStepRow.tool_id.in_(list(tool_ids)))
+    served: dict[str, list[str]] = defaultdict(list)
+    async with sessions() as session:
+        for tool_id, query in (await session.execute(stmt)).all():
+            requests = served[tool_id]
+            if len(requests) < per_tool and query not in requests:
+                requests.append(query)
+    return dict(served)
+
+
+async def tool_insights(sessions: async_sessionmaker[AsyncSession], tool: Tool) -> ToolInsights:
+    async with sessions() as session:
+        calls, ok, avg_ms = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.sum(case((ToolCallRow.success, 1), else_=0)),
+                    func.avg(ToolCallRow.duration_ms),
+                ).where(ToolCallRow.tool_id == tool.id)
+            )
+        ).one()
+        errors = (
+            await session.execute(
+                select(ToolCallRow.error_type, func.count(), func.max(ToolCallRow.error_message))
+                .where(ToolCallRow.tool_id == tool.id, ToolCallRow.success.is_(False))
+                .group_by(ToolCallRow.error_type)
+                .order_by(func.count().desc())
+                .limit(5)
+            )
+        ).all()
+        scenario_rows = (
+            await session.scalars(
+                select(ToolScenarioMetricsRow)
+                .where(ToolScenarioMetricsRow.tool_id == tool.id)
+                .order_by(ToolScenarioMetricsRow.usage_count.desc())
+            )
+        ).all()
+        companions = await _companions(session, tool.id)
+    served = (await served_requests(sessions, [tool.id], per_tool=5)).get(tool.id, [])
+    runs = sum(r.run_count for r in scenario_rows)
+    run_ok = sum(r.run_success_count for r in scenario_rows)
+    insights = ToolInsights(
+        tool_id=tool.id,
+        calls=int(calls or 0),
+        call_success_rate=(int(ok or 0) / calls) if calls else None,
+        avg_duration_ms=round(float(avg_ms), 3) if avg_ms is not None else None,
+        runs=runs,
+        run_success_rate=(run_ok / runs) if runs else None,
+        effectiveness_score=tool.effectiveness_score,
+        scenarios=[
+            ScenarioUsage(
+                scenario=r.scenario,
+                uses=r.usage_count,
+                call_success_rate=r.success_count / r.usage_count if r.usage_count else 0.0,
+                runs=r.run_count,
+                run_success_rate=r.run_success_count / r.run_count if r.run_count else None,
+            )
+            for r in scenario_rows
+        ],
+        common_errors=[
+            ErrorPattern(
+                type=error_type or "ToolError",
+                count=n,
+                share=n / calls if calls else 0.0,
+                example=(message or "")[:200] or None,
+            )
+            for error_type, n, message in errors
+        ],
+        example_requests=served,
+        used_with=companions,
+        notes=[],
+    )
+    insights.notes = usage_notes(insights)
+    return insights
+
+
+async def _companions(session: AsyncSession, tool_id: str, limit: int = 5) -> list[Companion]:
+    """Other tools that ran in the successful runs that used `tool_id`."""
+    runs_with_tool = (
+        select(TrajectoryStepRow.trajectory_id)
+        .join(TrajectoryRow, TrajectoryRow.id == TrajectoryStepRow.trajectory_id)
+        .where(TrajectoryStepRow.tool_id == tool_id, TrajectoryRow.final_success.is_(True))
+    )
+    stmt = (
+        select(
+            TrajectoryStepRow.tool_id, func.count(func.distinct(TrajectoryStepRow.trajectory_id))
+        )
+        .where(
+            TrajectoryStepRow.trajectory_id.in_(runs_with_tool),
+            TrajectoryStepRow.step_type == _EXECUTION,
+            TrajectoryStepRow.tool_id != tool_id,
+        )
+        .group_by(TrajectoryStepRow.tool_id)
+        .order_by(func.count(func.distinct(TrajectoryStepRow.trajectory_id)).desc())
+        .limit(limit)
+    )
+    return [Companion(tool_id=t, runs=n) for t, n in (await session.execute(stmt)).all()]
+
+
+def usage_notes(insights: ToolInsights, *, min_calls: int = 5) -> list[str]:
+    """Short, factual notes for a model choosing or calling the tool. Only what the evidence
+    supports: nothing is said about a tool with too few calls or runs."""
+    notes: list[str] = []
+    if insights.calls >= min_calls and insights.call_success_rate is not None:
+        notes.append(
+            f"Succeeded in {insights.call_success_rate:.0%} of {insights.calls} recorded calls."
+        )
+    for error in insights.common_errors:
+        if error.count >= 2 and error.share >= 0.1:
+            example = f' (e.g. "{error.example[:120]}")' if error.example else ""
+            notes.append(
+                f"Watch out: {error.share:.0%} of calls failed with {error.type}{example}."
+            )
+    good = [
+        s.scenario
+        for s in insights.scenarios
+        if s.scenario and s.runs >= 2 and (s.run_success_rate or 0) >= 0.5
+    ]
+    if good:
+        notes.append("Worked well in: " + ", ".join(good[:3]) + ".")
+    poor = [
+        s.scenario
+        for s in insights.scenarios
+        if s.scenario and s.runs >= 3 and (s.run_success_rate or 0) < 0.3
+    ]
+    if poor:
+        notes.append("Runs rarely succeeded with it in: " + ", ".join(poor[:3]) + ".")
+    if insights.example_requests:
+        quoted = "; ".join(f'"{q[:100]}"' for q in insights.example_requests[:3])
+        notes.append(f"Served requests such as {quoted}.")
+    if insights.used_with:
+        notes.append(
+            "Often used with " + ", ".join(c.tool_id for c in insights.used_with[:3]) + "."
+        )
+    if (
+        insights.avg_duration_ms
+        and insights.avg_duration_ms >= 1000
+        and insights.calls >= min_calls
+    ):
+        notes.append(f"Takes about {insights.avg_duration_ms / 1000:.1f} s per call.")
+    return notes
+
+
+async def combinations(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    scenario: str | None = None,
+    min_runs: int = 2,
+    limit: int = 20,
+) -> list[ToolCombination]:
+    """Tool sequences (distinct tools in call order) that finished runs used, most proven first."""
+    stmt = (
+        select(
+            TrajectoryRow.id,
+            TrajectoryRow.user_query,
+            TrajectoryRow.scenario,
+            TrajectoryRow.final_success,
+            TrajectoryStepRow.tool_id,
+        )
+        .join(TrajectoryStepRow, TrajectoryStepRow.trajectory_id == TrajectoryRow.id)
+        .where(
+            TrajectoryRow.status != "running",
+            TrajectoryStepRow.step_type == _EXECUTION,
+        )
+        .order_by(TrajectoryRow.started_at.desc(), TrajectoryStepRow.step_index)
+        .limit(_RECENT_RUNS * 4)
+    )
+    if scenario is not None:
+        stmt = stmt.where(TrajectoryRow.scenario == scenario)
+    runs: dict[str, tuple[str, str | None, bool, list[str]]] = {}
+    async with sessions() as session:
+        for run_id, query, run_scenario, success, tool_id in (await session.execute(stmt)).all():
+            entry = runs.setdefault(run_id, (query, run_scenario, bool(success), []))
+            if tool_id and tool_id not in entry[3]:
+                entry[3].append(tool_id)
+    counts: Counter[tuple[tuple[str, ...], str | None]] = Counter()
+    wins: Counter[tuple[tuple[str, ...], str | None]] = Counter()
+    example: dict[tuple[tuple[str, ...], str | None], str] = {}
+    for query, run_scenario, success, tools in runs.values():
+        if len(tools) < 2:
+            continue
+        key = (tuple(tools), run_scenario)
+        counts[key] += 1
+        wins[key] += success
+        if success or key not in example:
+            example[key] = query
+    found = [
+        ToolCombination(
+            tools=list(tools),
+            scenario=run_scenario,
+            runs=n,
+            success_rate=wins[(tools, run_scenario)] / n,
+            example_request=example[(tools, run_scenario)],
+        )
+        for (tools, run_scenario), n in counts.items()
+        if n >= min_runs
+    ]
+    found.sort(key=lambda c: (-c.success_rate * c.runs, -c.runs))
+    return found[:limit]

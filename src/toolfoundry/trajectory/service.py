@@ -1,0 +1,100 @@
+"""Trajectories over the library: record runs step by step, and feed what finished runs teach
+back into the catalog (effectiveness, usage notes) and discovery (the requests a tool served)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from toolfoundry.core.errors import ToolfoundryError
+from toolfoundry.core.metrics import TRAJECTORIES, TRAJECTORY_STEPS
+from toolfoundry.core.models import ToolResult
+from toolfoundry.trajectory import learning
+from toolfoundry.trajectory.models import (
+    StepInput,
+    StepType,
+    ToolCombination,
+    ToolInsights,
+    Trajectory,
+    TrajectoryFinish,
+    TrajectoryStart,
+    TrajectoryStep,
+)
+from toolfoundry.trajectory.store import TrajectoryStore
+
+if TYPE_CHECKING:
+    from toolfoundry.library import ToolLibrary
+
+
+class TrajectoryService:
+    def __init__(self, library: ToolLibrary) -> None:
+        self.library = library
+        self.store = TrajectoryStore(library.catalog.sessions)
+
+    async def start(self, start: TrajectoryStart) -> Trajectory:
+        return await self.store.start(start)
+
+    async def add_step(self, trajectory_id: str, step: StepInput) -> TrajectoryStep:
+        recorded = await self.store.add_step(trajectory_id, step)
+        TRAJECTORY_STEPS.labels(step.step_type.value, "ok" if step.success else "error").inc()
+        return recorded
+
+    async def call(
+        self, trajectory_id: str, ref: str, arguments: dict[str, Any] | None = None
+    ) -> ToolResult:
+        """Call a tool and record the call as the run's next tool_execution step. A call the
+        dispatcher refuses (unknown tool, bad arguments, backend down) is recorded as a failed
+        step, then raised as usual."""
+        arguments = arguments or {}
+        started = time.perf_counter()
+        try:
+            result = await self.library.call(ref, arguments)
+        except ToolfoundryError as exc:
+            await self.add_step(
+                trajectory_id,
+                StepInput(
+                    step_type=StepType.TOOL_EXECUTION,
+                    tool_id=ref.partition("@")[0],
+                    input={"arguments": arguments},
+                    output={"error": exc.detail},
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                    success=False,
+                    error_type=type(exc).__name__,
+                ),
+            )
+            raise
+        await self.add_step(
+            trajectory_id,
+            StepInput(
+                step_type=StepType.TOOL_EXECUTION,
+                tool_id=result.tool,
+                input={"arguments": arguments, "version": result.version},
+                output={"content": result.content[:2000], "is_error": result.is_error},
+                duration_ms=result.duration_ms,
+                success=not result.is_error,
+                error_type=result.error.type if result.error else None,
+            ),
+        )
+        return result
+
+    async def finish(self, trajectory_id: str, finish: TrajectoryFinish) -> Trajectory:
+        """Close the run; the tools it used learn from its outcome at once (ranking priors,
+        served requests, usage notes), on every replica."""
+        trajectory, tool_ids = await self.store.finish(trajectory_id, finish)
+        TRAJECTORIES.labels("succeeded" if finish.success else "failed").inc()
+        if tool_ids:
+            await self.library._changed("learned", tool_ids, reload=False)
+        return trajectory
+
+    async def get(self, trajectory_id: str) -> Trajectory:
+        return await self.store.get(trajectory_id)
+
+    async def list(self, **filters: Any) -> list[Trajectory]:
+        return await self.store.list(**filters)
+
+    async def insights(self, ref: str) -> ToolInsights:
+        tool = await self.library.get_tool(ref)
+        return await learning.tool_insights(self.library.catalog.sessions, tool)
+
+    async def combinations(self, **options: Any) -> list[ToolCombination]:
+        return await learning.combinations(self.library.catalog.sessions, **options)

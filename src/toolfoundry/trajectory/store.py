@@ -1,0 +1,225 @@
+"""Trajectories in the database: start a run, append steps, finish it and learn from it in the
+same transaction, read them back."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from toolfoundry.core.errors import ConflictError, InvalidInputError, NotFoundError
+from toolfoundry.core.models import utcnow
+from toolfoundry.store.tables import TrajectoryRow, TrajectoryStepRow
+from toolfoundry.trajectory.learning import learn_from_run
+from toolfoundry.trajectory.models import (
+    StepInput,
+    StepType,
+    Trajectory,
+    TrajectoryFinish,
+    TrajectoryStart,
+    TrajectoryStep,
+)
+
+_WRITE_ATTEMPTS = 5  # concurrent appends to one run race for the next step index
+
+
+class TrajectoryStore:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def start(self, start: TrajectoryStart) -> Trajectory:
+        row = TrajectoryRow(
+            id=f"tr_{uuid.uuid4().hex[:20]}",
+            user_query=start.query.strip(),
+            scenario=start.scenario or None,
+            agent_version=start.agent_version,
+            llm_model=start.llm_model,
+            meta=start.metadata,
+            status="running",
+            total_steps=0,
+            started_at=utcnow(),
+        )
+        if not row.user_query:
+            raise InvalidInputError(
+                "the trajectory's query is empty", hint="Pass the user's request as `query`."
+            )
+        async with self._sessions() as session:
+            session.add(row)
+            await session.commit()
+        return _trajectory(row)
+
+    async def add_step(self, trajectory_id: str, step: StepInput) -> TrajectoryStep:
+        """Append a step; its index is the run's next one."""
+        if step.step_type is StepType.TOOL_EXECUTION and not step.tool_id:
+            raise InvalidInputError(
+                "a tool_execution step needs tool_id",
+                hint="Name the tool that ran, e.g. `stats.mean`.",
+            )
+        for attempt in range(_WRITE_ATTEMPTS):
+            async with self._sessions() as session:
+                run = await self._running(session, trajectory_id, lock=True)
+                run.total_steps += 1
+                row = TrajectoryStepRow(
+                    trajectory_id=trajectory_id,
+                    step_index=run.total_steps,
+                    step_type=step.step_type.value,
+                    tool_id=step.tool_id,
+                    input_data=step.input,
+                    output_data=step.output,
+                    llm_interaction=step.llm_interaction,
+                    performance=step.performance,
+                    duration_ms=step.duration_ms,
+                    success=step.success,
+                    error_type=step.error_type,
+                    created_at=utcnow(),
+                )
+                session.add(row)
+                try:
+                    await session.commit()
+                except IntegrityError:
+                    if attempt == _WRITE_ATTEMPTS - 1:
+                        raise
+                    continue
+                return _step(row)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def finish(
+        self, trajectory_id: str, finish: TrajectoryFinish
+    ) -> tuple[Trajectory, list[str]]:
+        """Close the run and fold it into the tool metrics, atomically. Returns the run and the
+        ids of the tools it used (whose learned state changed)."""
+        for attempt in range(_WRITE_ATTEMPTS):
+            async with self._sessions() as session:
+                run = await self._running(session, trajectory_id, lock=True)
+                ended = utcnow()
+                run.status = "succeeded" if finish.success else "failed"
+                run.final_success = finish.success
+                run.final_result = finish.result
+                if finish.scenario:
+                    run.scenario = finish.scenario
+                run.ended_at = ended
+                run.duration_ms = (ended - _aware(run.started_at)).total_seconds() * 1000
+                steps = (
+                    await session.scalars(
+                        select(TrajectoryStepRow)
+                        .where(TrajectoryStepRow.trajectory_id == trajectory_id)
+                        .order_by(TrajectoryStepRow.step_index)
+                    )
+                ).all()
+                tool_ids = await learn_from_run(session, run, steps)
+                try:
+                    await session.commit()
+                except IntegrityError:  # another run created the same metrics row first
+                    if attempt == _WRITE_ATTEMPTS - 1:
+                        raise
+                    continue
+                return _trajectory(run), tool_ids
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def get(self, trajectory_id: str) -> Trajectory:
+        async with self._sessions() as session:
+            run = await session.get(TrajectoryRow, trajectory_id)
+            if run is None:
+                raise _not_found(trajectory_id)
+            steps = (
+                await session.scalars(
+                    select(TrajectoryStepRow)
+                    .where(TrajectoryStepRow.trajectory_id == trajectory_id)
+                    .order_by(TrajectoryStepRow.step_index)
+                )
+            ).all()
+        trajectory = _trajectory(run)
+        trajectory.steps = [_step(s) for s in steps]
+        return trajectory
+
+    async def list(
+        self,
+        *,
+        limit: int = 50,
+        scenario: str | None = None,
+        success: bool | None = None,
+        tool_id: str | None = None,
+    ) -> list[Trajectory]:
+        """Newest first; `tool_id` keeps runs that called that tool."""
+        stmt = select(TrajectoryRow).order_by(TrajectoryRow.started_at.desc()).limit(limit)
+        if scenario is not None:
+            stmt = stmt.where(TrajectoryRow.scenario == scenario)
+        if success is not None:
+            stmt = stmt.where(TrajectoryRow.final_success.is_(success))
+        if tool_id is not None:
+            used = select(TrajectoryStepRow.trajectory_id).where(
+                TrajectoryStepRow.tool_id == tool_id
+            )
+            stmt = stmt.where(TrajectoryRow.id.in_(used))
+        async with self._sessions() as session:
+            rows = (await session.scalars(stmt)).all()
+        return [_trajectory(r) for r in rows]
+
+    async def count(self) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(TrajectoryRow)) or 0)
+
+    @staticmethod
+    async def _running(session: AsyncSession, trajectory_id: str, *, lock: bool) -> TrajectoryRow:
+        stmt = select(TrajectoryRow).where(TrajectoryRow.id == trajectory_id)
+        if lock:
+            stmt = stmt.with_for_update()  # PostgreSQL serialises appends; SQLite has one writer
+        run = await session.scalar(stmt)
+        if run is None:
+            raise _not_found(trajectory_id)
+        if run.status != "running":
+            raise ConflictError(
+                f"trajectory {trajectory_id} is already finished ({run.status})",
+                hint="Start a new trajectory for a new run; finished ones are read-only.",
+            )
+        return run
+
+
+def _not_found(trajectory_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"no trajectory {trajectory_id!r}",
+        hint="Start one with POST /api/v1/trajectories; list them with GET /api/v1/trajectories.",
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _trajectory(row: TrajectoryRow) -> Trajectory:
+    return Trajectory(
+        id=row.id,
+        query=row.user_query,
+        scenario=row.scenario,
+        agent_version=row.agent_version,
+        llm_model=row.llm_model,
+        metadata=row.meta or {},
+        status=row.status,  # type: ignore[arg-type]
+        success=row.final_success,
+        result=row.final_result,
+        total_steps=row.total_steps,
+        duration_ms=row.duration_ms,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+    )
+
+
+def _step(row: TrajectoryStepRow) -> TrajectoryStep:
+    return TrajectoryStep(
+        trajectory_id=row.trajectory_id,
+        index=row.step_index,
+        step_type=StepType(row.step_type),
+        tool_id=row.tool_id,
+        input=row.input_data or {},
+        output=row.output_data or {},
+        llm_interaction=row.llm_interaction,
+        performance=row.performance,
+        duration_ms=row.duration_ms,
+        success=row.success,
+        error_type=row.error_type,
+        created_at=row.created_at,
+    )
