@@ -18,6 +18,7 @@ from toolfoundry.api.routers import (
     mcp_servers,
     toolkits,
     tools,
+    trajectories,
 )
 from toolfoundry.core.settings import Settings
 from toolfoundry.gateway import build_gateway
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
         mcp_servers.router,
         discover.router,
         builds.router,
+        trajectories.router,
     ):
         app.include_router(router)
     # Mounted last and at the root so its own route is exactly /mcp; API routes match first.

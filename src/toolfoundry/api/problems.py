@@ -16,8 +16,10 @@ PROBLEM = "application/problem+json"
 
 
 def _location(loc: tuple[object, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
-    return ".".join(parts)
+    # Only the first element names where the value came from; a field may be called "query".
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+        loc = loc[1:]
+    return ".".join(str(p) for p in loc)
 
 
 def install_problem_handlers(app: FastAPI) -> None:

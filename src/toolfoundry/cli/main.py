@@ -28,6 +28,7 @@ from toolfoundry.cli.discover import discover
 from toolfoundry.cli.mcp import mcp_app
 from toolfoundry.cli.output import JsonOption, console, print_json, run
 from toolfoundry.cli.tools import toolkits_app, tools_app
+from toolfoundry.cli.trajectories import insights, trajectories_app
 from toolfoundry.core.settings import get_settings
 
 app = typer.Typer(
@@ -36,7 +37,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
+tools_app.command("insights")(insights)
 app.add_typer(tools_app, name="tools")
+app.add_typer(trajectories_app, name="trajectories")
 app.add_typer(toolkits_app, name="toolkits")
 app.add_typer(mcp_app, name="mcp")
 app.command("discover")(discover)

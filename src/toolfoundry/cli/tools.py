@@ -148,10 +148,13 @@ async def describe(
     format: Annotated[
         Literal["openai", "anthropic", "mcp", "text"], typer.Option("--format", "-f")
     ] = "openai",
+    learned: Annotated[
+        bool, typer.Option("--learned", help="Append usage notes from recorded calls and runs.")
+    ] = False,
 ) -> None:
     """Render tools as a model sees them (OpenAI/Anthropic/MCP JSON or prompt text)."""
     async with ToolLibrary.open() as library:
-        rendered = await library.describe(tool_ids, format)
+        rendered = await library.describe(tool_ids, format, learned=learned)
     if isinstance(rendered, str):
         console.print(rendered, markup=False, highlight=False)
     else:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from toolfoundry.api.deps import Library
 from toolfoundry.core.errors import InvalidInputError
 from toolfoundry.core.models import Tool, ToolKind, ToolResult
+from toolfoundry.trajectory import ToolInsights
 
 router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
 
@@ -19,6 +20,9 @@ class ToolPatch(BaseModel):
 
 class CallBody(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
+    trajectory_id: str | None = Field(
+        default=None, description="Record the call as the next tool_execution step of this run."
+    )
 
 
 @router.get("")
@@ -53,6 +57,8 @@ async def patch_tool(tool_ref: str, body: ToolPatch, library: Library) -> Tool:
 async def call_tool(tool_ref: str, body: CallBody, library: Library) -> ToolResult:
     """Call a tool. A failure inside the tool is a 200 with `is_error: true`; bad arguments are
     a 422, an unknown tool a 404, an unreachable backend a 503."""
+    if body.trajectory_id:
+        return await library.trajectories.call(body.trajectory_id, tool_ref, body.arguments)
     return await library.call(tool_ref, body.arguments)
 
 
@@ -61,6 +67,15 @@ async def describe_tool(
     tool_ref: str,
     library: Library,
     format: Literal["openai", "anthropic", "mcp", "text"] = "openai",
+    learned: bool = False,
 ) -> Any:
-    """The tool as a model sees it, generated from its schema and docstring."""
-    return await library.describe(tool_ref, format)
+    """The tool as a model sees it, generated from its schema and docstring; `learned=true`
+    appends usage notes from recorded calls and runs."""
+    return await library.describe(tool_ref, format, learned=learned)
+
+
+@router.get("/{tool_ref}/insights")
+async def tool_insights(tool_ref: str, library: Library) -> ToolInsights:
+    """What usage taught about the tool: success by scenario, common errors, requests it served,
+    tools used with it, and notes for a model."""
+    return await library.tool_insights(tool_ref)

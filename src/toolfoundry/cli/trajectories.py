@@ -1,0 +1,127 @@
+"""`toolfoundry trajectories ...` and `toolfoundry tools insights`: what agent runs recorded and
+what the library learned from them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from toolfoundry.cli.output import JsonOption, console, print_json, run
+from toolfoundry.library import ToolLibrary
+
+trajectories_app = typer.Typer(
+    help="Agent runs recorded step by step (POST /api/v1/trajectories, library.trajectory()), "
+    "and the tool combinations they used.",
+    no_args_is_help=True,
+)
+
+
+@trajectories_app.command("list")
+@run
+async def list_trajectories(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="How many, newest first.")] = 20,
+    scenario: Annotated[str | None, typer.Option(help="Only runs in this scenario.")] = None,
+    success: Annotated[
+        bool | None, typer.Option("--succeeded/--failed", help="Only by outcome.")
+    ] = None,
+    tool: Annotated[str | None, typer.Option(help="Only runs that called this tool.")] = None,
+    as_json: bool = JsonOption,
+) -> None:
+    """List recorded runs, newest first."""
+    async with ToolLibrary.open() as library:
+        runs = await library.trajectories.list(
+            limit=limit, scenario=scenario, success=success, tool_id=tool
+        )
+    if as_json:
+        print_json(runs)
+        return
+    table = Table()
+    for column in ("id", "status", "scenario", "steps", "ms", "query"):
+        table.add_column(column, overflow="fold" if column == "query" else "ellipsis")
+    for r in runs:
+        ms = f"{r.duration_ms:.0f}" if r.duration_ms is not None else "-"
+        table.add_row(r.id, r.status, r.scenario or "-", str(r.total_steps), ms, r.query[:80])
+    console.print(table)
+    console.print(f"[dim]{len(runs)} runs[/]")
+
+
+@trajectories_app.command("show")
+@run
+async def show_trajectory(
+    trajectory_id: Annotated[str, typer.Argument(help="A run id (tr_...).")],
+    as_json: bool = JsonOption,
+) -> None:
+    """One run with its steps in order."""
+    async with ToolLibrary.open() as library:
+        trajectory = await library.trajectories.get(trajectory_id)
+    if as_json:
+        print_json(trajectory)
+        return
+    console.print(f"[bold]{trajectory.id}[/] {trajectory.status}  {trajectory.query}")
+    if trajectory.scenario:
+        console.print(f"scenario: {trajectory.scenario}")
+    table = Table()
+    for column in ("#", "step", "tool", "ok", "ms", "error"):
+        table.add_column(column)
+    for step in trajectory.steps or []:
+        ms = f"{step.duration_ms:.1f}" if step.duration_ms is not None else "-"
+        table.add_row(
+            str(step.index),
+            step.step_type.value,
+            step.tool_id or "",
+            "yes" if step.success else "no",
+            ms,
+            step.error_type or "",
+        )
+    console.print(table)
+
+
+@trajectories_app.command("combinations")
+@run
+async def combinations(
+    scenario: Annotated[str | None, typer.Option(help="Only runs in this scenario.")] = None,
+    min_runs: Annotated[int, typer.Option(min=1, help="Seen in at least this many runs.")] = 2,
+    as_json: bool = JsonOption,
+) -> None:
+    """Tool sequences that runs used together, most proven first."""
+    async with ToolLibrary.open() as library:
+        found = await library.trajectories.combinations(scenario=scenario, min_runs=min_runs)
+    if as_json:
+        print_json(found)
+        return
+    table = Table()
+    for column in ("tools", "scenario", "runs", "ok %", "example request"):
+        table.add_column(column, overflow="fold")
+    for c in found:
+        table.add_row(
+            " → ".join(c.tools),
+            c.scenario or "-",
+            str(c.runs),
+            f"{c.success_rate * 100:.0f}",
+            c.example_request[:80],
+        )
+    console.print(table)
+
+
+@run
+async def insights(
+    tool_id: Annotated[str, typer.Argument(help="A toolkit.tool id.")],
+    as_json: bool = JsonOption,
+) -> None:
+    """What usage taught about a tool: success by scenario, common errors, requests it served,
+    tools used with it, and the notes `tools describe --learned` adds for a model."""
+    async with ToolLibrary.open() as library:
+        found = await library.tool_insights(tool_id)
+    if as_json:
+        print_json(found)
+        return
+    rate = f"{found.call_success_rate:.0%}" if found.call_success_rate is not None else "-"
+    run_rate = f"{found.run_success_rate:.0%}" if found.run_success_rate is not None else "-"
+    console.print(
+        f"[bold]{found.tool_id}[/]  calls {found.calls} (ok {rate})  runs {found.runs} "
+        f"(ok {run_rate})  effectiveness {found.effectiveness_score:.2f}"
+    )
+    for note in found.notes or ["No usage recorded yet."]:
+        console.print(f"- {note}", markup=False, highlight=False)

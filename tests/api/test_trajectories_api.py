@@ -1,0 +1,113 @@
+"""/api/v1/trajectories and the learning routes over a real catalog, errors included."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from toolfoundry import Settings
+from toolfoundry.api.app import create_app
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        library = test_client.app.state.library  # type: ignore[attr-defined]
+        test_client.portal.call(library.register_module, "sample_tools")  # type: ignore[union-attr]
+        yield test_client
+
+
+def test_a_run_over_rest(client: TestClient) -> None:
+    started = client.post(
+        "/api/v1/trajectories",
+        json={"query": "split a bill of 10 between 4", "scenario": "finance", "llm_model": "m"},
+    )
+    assert started.status_code == 201
+    run_id = started.json()["id"]
+    assert started.json()["status"] == "running"
+
+    step = client.post(
+        f"/api/v1/trajectories/{run_id}/steps",
+        json={
+            "step_type": "tool_selection",
+            "output": {"tool": "samples.divide"},
+            "llm_interaction": {"prompt": "p", "response": "r", "model": "m"},
+            "duration_ms": 120.5,
+        },
+    )
+    assert step.status_code == 201 and step.json()["index"] == 1
+    called = client.post(
+        "/api/v1/tools/samples.divide/call",
+        json={"arguments": {"a": 10, "b": 4}, "trajectory_id": run_id},
+    )
+    assert called.status_code == 200 and called.json()["structured"] == 2.5
+    finished = client.post(
+        f"/api/v1/trajectories/{run_id}/finish", json={"success": True, "result": {"each": 2.5}}
+    )
+    assert finished.status_code == 200 and finished.json()["status"] == "succeeded"
+
+    stored = client.get(f"/api/v1/trajectories/{run_id}").json()
+    assert [(s["index"], s["step_type"], s["tool_id"]) for s in stored["steps"]] == [
+        (1, "tool_selection", None),
+        (2, "tool_execution", "samples.divide"),
+    ]
+    assert stored["steps"][0]["llm_interaction"]["model"] == "m"
+    listed = client.get("/api/v1/trajectories", params={"scenario": "finance"}).json()
+    assert [t["id"] for t in listed] == [run_id] and listed[0]["steps"] is None
+    assert client.get("/api/v1/trajectories", params={"success": False}).json() == []
+
+    insights = client.get("/api/v1/tools/samples.divide/insights").json()
+    assert insights["runs"] == 1 and insights["example_requests"] == [
+        "split a bill of 10 between 4"
+    ]
+    described = client.get(
+        "/api/v1/tools/samples.divide/describe", params={"format": "text", "learned": True}
+    ).json()
+    assert "From usage:" in described and "split a bill of 10 between 4" in described
+    assert client.get("/api/v1/trajectories/combinations").json() == []
+    metrics = client.get("/metrics").text
+    assert 'toolfoundry_trajectories_total{outcome="succeeded"} 1.0' in metrics
+    assert (
+        'toolfoundry_trajectory_steps_total{status="ok",step_type="tool_execution"} 1.0' in metrics
+    )
+
+
+def test_trajectory_errors_are_problem_details(client: TestClient) -> None:
+    missing_query = client.post("/api/v1/trajectories", json={})
+    assert missing_query.status_code == 422
+    assert missing_query.json()["errors"][0]["path"] == "query"
+    unknown_field = client.post("/api/v1/trajectories", json={"query": "x", "qurey": "y"})
+    assert unknown_field.status_code == 422 and unknown_field.json()["errors"][0]["path"] == "qurey"
+
+    unknown = client.post(
+        "/api/v1/trajectories/tr_nope/steps", json={"step_type": "tool_selection"}
+    )
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert "POST /api/v1/trajectories" in unknown.json()["hint"]
+    assert client.get("/api/v1/trajectories/tr_nope").status_code == 404
+
+    run_id = client.post("/api/v1/trajectories", json={"query": "q"}).json()["id"]
+    bad_type = client.post(f"/api/v1/trajectories/{run_id}/steps", json={"step_type": "thinking"})
+    assert bad_type.status_code == 422 and bad_type.json()["errors"][0]["path"] == "step_type"
+    no_tool = client.post(
+        f"/api/v1/trajectories/{run_id}/steps", json={"step_type": "tool_execution"}
+    )
+    assert no_tool.status_code == 422 and "tool_id" in no_tool.json()["detail"]
+    no_outcome = client.post(f"/api/v1/trajectories/{run_id}/finish", json={})
+    assert no_outcome.status_code == 422 and no_outcome.json()["errors"][0]["path"] == "success"
+    # A call into an unknown run is refused before the tool runs: nothing is recorded.
+    orphan = client.post(
+        "/api/v1/tools/samples.add/call", json={"arguments": {"a": 1}, "trajectory_id": "tr_nope"}
+    )
+    assert orphan.status_code == 404
+    assert client.post(f"/api/v1/trajectories/{run_id}/finish", json={"success": True}).is_success
+    again = client.post(f"/api/v1/trajectories/{run_id}/finish", json={"success": False})
+    assert again.status_code == 409 and "already finished" in again.json()["detail"]
+    late = client.post(f"/api/v1/trajectories/{run_id}/steps", json={"step_type": "llm_reasoning"})
+    assert late.status_code == 409
+    assert client.get(f"/api/v1/trajectories/{run_id}").json()["total_steps"] == 0
+    assert client.get("/api/v1/tools/samples.nope/insights").status_code == 404
+    assert client.get("/api/v1/trajectories", params={"limit": 0}).status_code == 422
