@@ -66,5 +66,16 @@ async def test_changes_reach_the_other_replica(settings: Settings) -> None:
                 return False
 
             await eventually(disabled_on_second)
+
+            # What a run finished on one replica teaches the other's discovery index.
+            await first.register(sample_tools.add)
+            async with first.trajectory("sum of the invoice lines") as run:
+                await run.call("samples.add", {"a": 1})
+
+            async def learned_on_second() -> bool:
+                doc = second.discovery.index.get("samples.add")  # type: ignore[union-attr]
+                return doc is not None and doc.served_requests == ["sum of the invoice lines"]
+
+            await eventually(learned_on_second)
     finally:
         events.CHANNEL = original
