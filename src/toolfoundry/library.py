@@ -36,6 +36,7 @@ from toolfoundry.store.events import RedisCatalogEvents
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
+    from toolfoundry.agent import AgentRunResult
     from toolfoundry.builder.gaps import GapResolution
     from toolfoundry.builder.models import BuildRequirement
     from toolfoundry.builder.queue import BuildRecord, BuildRequest
@@ -435,6 +436,32 @@ class ToolLibrary:
             metadata=metadata or {},
         )
         return TrajectoryRun(self.trajectories, start)
+
+    async def run_agent(
+        self,
+        query: str,
+        *,
+        model: Model | None = None,
+        scenario: str | None = None,
+        top_k: int = 5,
+        max_tool_calls: int = 20,
+        build_missing: bool = False,
+        discover_mode: DiscoverMode = "auto",
+    ) -> AgentRunResult:
+        """Complete a request end to end: discover tools, optionally build the missing ones, let
+        a model call them through the dispatcher, and record it all as a trajectory. Needs a
+        model (`model=` or TOOLFOUNDRY_LLM_MODEL)."""
+        from toolfoundry.agent import SandboxAgent
+
+        agent = SandboxAgent(
+            self,
+            model,
+            top_k=top_k,
+            max_tool_calls=max_tool_calls,
+            build_missing=build_missing,
+            discover_mode=discover_mode,
+        )
+        return await agent.run(query, scenario=scenario)
 
     async def tool_insights(self, ref: str) -> ToolInsights:
         """What usage taught about a tool: success by scenario, common errors, the requests it

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from toolfoundry import __version__
 from toolfoundry.api.problems import install_problem_handlers
 from toolfoundry.api.routers import (
+    agent,
     builds,
     calls,
     discover,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
         discover.router,
         builds.router,
         trajectories.router,
+        agent.router,
     ):
         app.include_router(router)
     # Mounted last and at the root so its own route is exactly /mcp; API routes match first.

@@ -22,6 +22,7 @@ from typing import Annotated
 
 import typer
 
+from toolfoundry.cli.agent import run_agent
 from toolfoundry.cli.bench import app as bench_app
 from toolfoundry.cli.build import build, builder_app, builds_app
 from toolfoundry.cli.discover import discover
@@ -43,6 +44,7 @@ app.add_typer(trajectories_app, name="trajectories")
 app.add_typer(toolkits_app, name="toolkits")
 app.add_typer(mcp_app, name="mcp")
 app.command("discover")(discover)
+app.command("run")(run_agent)
 app.command("build")(build)
 app.add_typer(builds_app, name="builds")
 app.add_typer(builder_app, name="builder")

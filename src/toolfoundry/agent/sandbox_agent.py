@@ -1,0 +1,227 @@
+"""`SandboxAgent`: scenario → discover → close gaps → execute with a model → record, as one run.
+
+The reference design's execution agent, built from the library's parts: discovery picks the
+tools, capability gaps are built (optionally), a model calls the tools through the dispatcher,
+and the whole run is a trajectory that the library learns from."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, Field
+
+from toolfoundry.builder.gaps import GapResolution
+from toolfoundry.core.errors import (
+    ArgumentsError,
+    BackendUnavailableError,
+    InvalidInputError,
+    ToolfoundryError,
+)
+from toolfoundry.core.models import Tool
+from toolfoundry.discovery.results import DiscoveryResult
+from toolfoundry.llm import describe_model, load_prompt
+from toolfoundry.trajectory.models import StepType
+
+if TYPE_CHECKING:
+    from pydantic_ai.models import Model
+
+    from toolfoundry.discovery.service import DiscoverMode
+    from toolfoundry.library import ToolLibrary
+    from toolfoundry.trajectory.run import TrajectoryRun
+
+
+class AgentAnswer(BaseModel):
+    """What the model returns at the end of a run."""
+
+    answer: str = Field(description="The answer to the user's request, from the tools' results.")
+    completed: bool = Field(description="True only if the request is fully answered.")
+
+
+class AgentRunResult(BaseModel):
+    trajectory_id: str
+    query: str
+    model: str
+    success: bool
+    answer: str
+    tools_offered: list[str]
+    tools_used: list[str]
+    tool_calls: int
+    gaps: list[GapResolution] = Field(default_factory=list)
+    discovery: DiscoveryResult
+    duration_ms: float
+
+
+def tool_name(tool_id: str) -> str:
+    """Model APIs allow letters, digits, `_` and `-` in function names: `a.b` → `a__b`."""
+    return tool_id.replace(".", "__")
+
+
+class SandboxAgent:
+    def __init__(
+        self,
+        library: ToolLibrary,
+        model: Model | None = None,
+        *,
+        top_k: int = 5,
+        max_tool_calls: int = 20,
+        build_missing: bool = False,
+        discover_mode: DiscoverMode = "auto",
+    ) -> None:
+        self.library = library
+        self.model = model if model is not None else library.llm
+        self.top_k = top_k
+        self.max_tool_calls = max_tool_calls
+        self.build_missing = build_missing
+        self.discover_mode = discover_mode
+
+    async def run(self, query: str, *, scenario: str | None = None) -> AgentRunResult:
+        if self.model is None:
+            raise InvalidInputError(
+                "running an agent needs a model, and none is configured",
+                hint="Set TOOLFOUNDRY_LLM_MODEL (and _BASE_URL/_API_KEY). Without a model, "
+                "`toolfoundry discover` still plans which tools to use.",
+            )
+        started = time.perf_counter()
+        async with self.library.trajectory(
+            query, scenario=scenario, llm_model=describe_model(self.model)
+        ) as run:
+            found = await run.discover(query, top_k=self.top_k, mode=self.discover_mode)
+            resolutions: list[GapResolution] = []
+            if found.gaps and self.build_missing:
+                resolutions = await self._close_gaps(run, found)
+                if any(r.status in ("built", "reused") for r in resolutions):
+                    found = await run.discover(query, top_k=self.top_k, mode=self.discover_mode)
+            offered = await self._offered_tools(found)
+            answer, used, calls = await self._execute(run, query, found, offered)
+            if answer.completed:
+                run.succeed({"answer": answer.answer})
+            else:
+                run.fail({"answer": answer.answer})
+        return AgentRunResult(
+            trajectory_id=run.id,
+            query=query,
+            model=describe_model(self.model),
+            success=answer.completed,
+            answer=answer.answer,
+            tools_offered=[t.id for t in offered],
+            tools_used=used,
+            tool_calls=calls,
+            gaps=resolutions,
+            discovery=found,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+
+    async def _close_gaps(self, run: TrajectoryRun, found: DiscoveryResult) -> list[GapResolution]:
+        resolutions = []
+        for gap in found.gaps:
+            began = time.perf_counter()
+            resolution = await self.library.handle_capability_gap(gap)
+            resolutions.append(resolution)
+            await run.step(
+                StepType.CAPABILITY_BUILD,
+                input={"gap": gap.model_dump(mode="json")},
+                output={"status": resolution.status, "tools": resolution.tools},
+                duration_ms=(time.perf_counter() - began) * 1000,
+                success=resolution.status in ("built", "reused"),
+            )
+        return resolutions
+
+    async def _offered_tools(self, found: DiscoveryResult) -> list[Tool]:
+        """The plan's tools first, then the other ranked tools and backups: a model may need
+        an alternative when the first choice fails."""
+        ids = [s.tool for s in found.tool_filtering.execution_plan.steps if s.tool]
+        ids += [t.id for t in found.tools] + [t.id for t in found.tool_filtering.backup_options]
+        tools = []
+        for tool_id in dict.fromkeys(ids):
+            try:
+                tools.append(await self.library.get_tool(tool_id))
+            except ToolfoundryError:  # removed since discovery answered
+                continue
+        return tools
+
+    async def _execute(
+        self, run: TrajectoryRun, query: str, found: DiscoveryResult, offered: list[Tool]
+    ) -> tuple[AgentAnswer, list[str], int]:
+        from pydantic_ai import Agent, ModelRetry, UsageLimits
+        from pydantic_ai import Tool as ModelTool
+        from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
+
+        used: list[str] = []
+        calls = 0
+
+        def make(tool: Tool) -> ModelTool:
+            async def invoke(**arguments: Any) -> Any:
+                nonlocal calls
+                calls += 1
+                try:
+                    result = await run.call(tool.id, arguments)
+                except ArgumentsError as exc:
+                    # The model's mistake: it gets the exact paths and fixes its call.
+                    raise ModelRetry(exc.detail) from None
+                if tool.id not in used:
+                    used.append(tool.id)
+                if result.is_error:
+                    return {"error": result.content}
+                return result.structured if result.structured is not None else result.content
+
+            return ModelTool.from_schema(
+                invoke,
+                name=tool_name(tool.id),
+                description=tool.description,
+                json_schema=tool.input_schema,
+            )
+
+        agent = Agent(
+            self.model,
+            output_type=AgentAnswer,
+            instructions=load_prompt("agent"),
+            tools=[make(t) for t in offered],
+            retries=2,
+        )
+        plan = [
+            {"step": s.order, "tool": s.tool, "purpose": s.purpose}
+            for s in found.tool_filtering.execution_plan.steps
+        ]
+        prompt = f"Request: {query}\n\nSuggested plan: {json.dumps(plan, ensure_ascii=False)}"
+        began = time.perf_counter()
+        interaction: dict[str, Any] = {"model": describe_model(self.model)}
+        try:
+            result = await agent.run(
+                prompt, usage_limits=UsageLimits(tool_calls_limit=self.max_tool_calls)
+            )
+        except UsageLimitExceeded as exc:
+            output = AgentAnswer(answer=f"stopped: {exc}", completed=False)
+        except AgentRunError as exc:
+            await run.step(
+                StepType.LLM_REASONING,
+                input={"prompt": prompt, "tools": [t.id for t in offered]},
+                output={"error": str(exc)},
+                llm_interaction=interaction,
+                duration_ms=(time.perf_counter() - began) * 1000,
+                success=False,
+                error_type=type(exc).__name__,
+            )
+            raise BackendUnavailableError(
+                f"the model failed during the run: {type(exc).__name__}: {exc}",
+                hint="Check TOOLFOUNDRY_LLM_* and the model server; the run is recorded as "
+                "failed with the steps so far.",
+            ) from exc
+        else:
+            output = result.output
+            usage = result.usage
+            interaction.update(
+                requests=usage.requests,
+                input_tokens=usage.input_tokens,
+                output_tokens=usage.output_tokens,
+            )
+        await run.step(
+            StepType.LLM_REASONING,
+            input={"prompt": prompt, "tools": [t.id for t in offered]},
+            output=output.model_dump(),
+            llm_interaction=interaction,
+            duration_ms=(time.perf_counter() - began) * 1000,
+            success=output.completed,
+        )
+        return output, used, calls

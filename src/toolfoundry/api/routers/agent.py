@@ -1,0 +1,38 @@
+"""/api/v1/agent/run: complete a request with the configured model, recorded as a trajectory."""
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from toolfoundry.agent import AgentRunResult
+from toolfoundry.api.deps import Library
+
+router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+
+
+class AgentRunBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(min_length=1, description="The user's request.")
+    scenario: str | None = Field(default=None, max_length=100)
+    top_k: int = Field(default=5, ge=1, le=20, description="Tools discovery offers the model.")
+    max_tool_calls: int = Field(default=20, ge=1, le=200)
+    build_missing: bool = Field(
+        default=False, description="Build (or reuse) MCP servers for capability gaps first."
+    )
+    discover_mode: Literal["auto", "retrieval", "llm"] = "auto"
+
+
+@router.post("/run")
+async def run_agent(body: AgentRunBody, library: Library) -> AgentRunResult:
+    """Discover tools, optionally close gaps, let the model call the tools, and answer. The run
+    is a trajectory (`trajectory_id`). 422 without a configured model; 503 if the model fails."""
+    return await library.run_agent(
+        body.query,
+        scenario=body.scenario,
+        top_k=body.top_k,
+        max_tool_calls=body.max_tool_calls,
+        build_missing=body.build_missing,
+        discover_mode=body.discover_mode,
+    )
