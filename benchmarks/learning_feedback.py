@@ -89,8 +89,10 @@ def run_set(name: str, args: argparse.Namespace, embedder: CachedEmbedder) -> di
     queries = load_queries(folder / "queries.jsonl")
     rng = random.Random(args.seed)
     rng.shuffle(queries)
-    history = queries[: args.history]
-    test = queries[args.history : args.history + args.test]
+    # At most half the queries are history, so a small set still keeps held-out test queries.
+    n_history = min(args.history, len(queries) // 2)
+    history = queries[:n_history]
+    test = queries[n_history : n_history + args.test]
     console.print(
         f"[bold]{name}[/]: {len(tools)} tools, {len(history)} history runs, {len(test)} test"
     )
@@ -143,7 +145,9 @@ def run_set(name: str, args: argparse.Namespace, embedder: CachedEmbedder) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--set", choices=["metatool", "sealtools", "both"], default="both")
-    parser.add_argument("--history", type=int, default=2000, help="history runs recorded")
+    parser.add_argument(
+        "--history", type=int, default=2000, help="history runs recorded (at most half the set)"
+    )
     parser.add_argument("--test", type=int, default=2000, help="held-out test queries")
     parser.add_argument("--noise", type=float, default=0.2, help="share of failed wrong-tool runs")
     parser.add_argument("--per-tool", type=int, default=8, help="served requests kept per tool")

@@ -2,21 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from fastapi.testclient import TestClient
-
-from toolfoundry import Settings
-from toolfoundry.api.app import create_app
-
-
-@pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        library = test_client.app.state.library  # type: ignore[attr-defined]
-        test_client.portal.call(library.register_module, "sample_tools")  # type: ignore[union-attr]
-        yield test_client
 
 
 def test_a_run_over_rest(client: TestClient) -> None:

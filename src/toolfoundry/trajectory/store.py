@@ -4,6 +4,7 @@ same transaction, read them back."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -102,13 +103,7 @@ class TrajectoryStore:
                     run.scenario = finish.scenario
                 run.ended_at = ended
                 run.duration_ms = (ended - _aware(run.started_at)).total_seconds() * 1000
-                steps = (
-                    await session.scalars(
-                        select(TrajectoryStepRow)
-                        .where(TrajectoryStepRow.trajectory_id == trajectory_id)
-                        .order_by(TrajectoryStepRow.step_index)
-                    )
-                ).all()
+                steps = await self._steps(session, trajectory_id)
                 tool_ids = await learn_from_run(session, run, steps)
                 try:
                     await session.commit()
@@ -124,13 +119,7 @@ class TrajectoryStore:
             run = await session.get(TrajectoryRow, trajectory_id)
             if run is None:
                 raise _not_found(trajectory_id)
-            steps = (
-                await session.scalars(
-                    select(TrajectoryStepRow)
-                    .where(TrajectoryStepRow.trajectory_id == trajectory_id)
-                    .order_by(TrajectoryStepRow.step_index)
-                )
-            ).all()
+            steps = await self._steps(session, trajectory_id)
         trajectory = _trajectory(run)
         trajectory.steps = [_step(s) for s in steps]
         return trajectory
@@ -161,6 +150,15 @@ class TrajectoryStore:
     async def count(self) -> int:
         async with self._sessions() as session:
             return int(await session.scalar(select(func.count()).select_from(TrajectoryRow)) or 0)
+
+    @staticmethod
+    async def _steps(session: AsyncSession, trajectory_id: str) -> Sequence[TrajectoryStepRow]:
+        stmt = (
+            select(TrajectoryStepRow)
+            .where(TrajectoryStepRow.trajectory_id == trajectory_id)
+            .order_by(TrajectoryStepRow.step_index)
+        )
+        return (await session.scalars(stmt)).all()
 
     @staticmethod
     async def _running(session: AsyncSession, trajectory_id: str, *, lock: bool) -> TrajectoryRow:
