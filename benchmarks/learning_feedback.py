@@ -34,8 +34,9 @@ from toolfoundry.discovery.embedders import (
     get_embedder,
 )
 from toolfoundry.discovery.index import HybridIndex
+from toolfoundry.discovery.learned import learned_texts
 from toolfoundry.store.database import create_engine, session_factory, upgrade
-from toolfoundry.trajectory.learning import served_requests
+from toolfoundry.trajectory.learning import ServedRequest, served_requests
 from toolfoundry.trajectory.models import StepInput, StepType, TrajectoryFinish, TrajectoryStart
 from toolfoundry.trajectory.store import TrajectoryStore
 
@@ -48,7 +49,7 @@ async def record_history(
     history: list[dict[str, Any]],
     tool_ids: list[str],
     args: argparse.Namespace,
-) -> tuple[dict[str, list[str]], float]:
+) -> tuple[dict[str, list[ServedRequest]], float]:
     engine = create_engine(f"sqlite+aiosqlite:///{db_path}")
     await upgrade(engine)
     sessions = session_factory(engine)
@@ -104,7 +105,9 @@ def run_set(name: str, args: argparse.Namespace, embedder: CachedEmbedder) -> di
     baseline = HybridIndex(embedder)
     baseline.add(tools)
     learned_docs = [
-        ToolDocument.model_validate({**t.model_dump(), "served_requests": served.get(t.id, [])})
+        ToolDocument.model_validate(
+            {**t.model_dump(), "served_requests": learned_texts(t, served.get(t.id, []))}
+        )
         for t in tools
     ]
     learned = HybridIndex(embedder)

@@ -5,7 +5,21 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 
+def metric(client: TestClient, sample: str) -> float:
+    """One sample's value from /metrics (0 before it is first counted)."""
+    for line in client.get("/metrics").text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+SUCCEEDED = 'toolfoundry_trajectories_total{outcome="succeeded"}'
+EXECUTED = 'toolfoundry_trajectory_steps_total{status="ok",step_type="tool_execution"}'
+
+
 def test_a_run_over_rest(client: TestClient) -> None:
+    # Counters are per process and other tests count too: compare before and after.
+    succeeded, executed = metric(client, SUCCEEDED), metric(client, EXECUTED)
     started = client.post(
         "/api/v1/trajectories",
         json={"query": "split a bill of 10 between 4", "scenario": "finance", "llm_model": "m"},
@@ -53,11 +67,8 @@ def test_a_run_over_rest(client: TestClient) -> None:
     ).json()
     assert "From usage:" in described and "split a bill of 10 between 4" in described
     assert client.get("/api/v1/trajectories/combinations").json() == []
-    metrics = client.get("/metrics").text
-    assert 'toolfoundry_trajectories_total{outcome="succeeded"} 1.0' in metrics
-    assert (
-        'toolfoundry_trajectory_steps_total{status="ok",step_type="tool_execution"} 1.0' in metrics
-    )
+    assert metric(client, SUCCEEDED) == succeeded + 1
+    assert metric(client, EXECUTED) == executed + 1
 
 
 def test_trajectory_errors_are_problem_details(client: TestClient) -> None:

@@ -83,11 +83,11 @@ async def test_bad_input_is_refused_and_nothing_is_written(library: ToolLibrary)
 async def test_concurrent_steps_lose_nothing(library: ToolLibrary) -> None:
     run = await library.trajectories.start(TrajectoryStart(query="many parallel calls"))
     await asyncio.gather(
-        *(library.trajectories.call(run.id, "samples.add", {"a": i}) for i in range(20))
+        *(library.trajectories.call(run.id, "samples.add", {"a": i}) for i in range(40))
     )
     stored = await library.trajectories.get(run.id)
-    assert [s.index for s in stored.steps or []] == list(range(1, 21))
-    assert sorted(s.input["arguments"]["a"] for s in stored.steps or []) == list(range(20))
+    assert [s.index for s in stored.steps or []] == list(range(1, 41))
+    assert sorted(s.input["arguments"]["a"] for s in stored.steps or []) == list(range(40))
 
 
 async def test_run_outcomes_move_effectiveness(library: ToolLibrary) -> None:

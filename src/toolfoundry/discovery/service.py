@@ -27,11 +27,12 @@ from toolfoundry.discovery.embedders import (
     text_hash,
 )
 from toolfoundry.discovery.index import HybridIndex
+from toolfoundry.discovery.learned import learned_texts
 from toolfoundry.discovery.results import DiscoveryResult
 from toolfoundry.discovery.retrieval_reasoner import PartEvidence, reason
 from toolfoundry.registry.catalog import ToolFilter
 from toolfoundry.store.embedding_cache import DatabaseEmbeddingCache
-from toolfoundry.trajectory.learning import served_requests
+from toolfoundry.trajectory.learning import ServedRequest, served_requests
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -64,8 +65,8 @@ def embedder_from_settings(settings: Settings) -> Embedder:
         raise InvalidInputError(str(exc), hint="Set TOOLFOUNDRY_EMBEDDER accordingly.") from None
 
 
-def document(tool: Tool, served_requests: list[str] | None = None) -> ToolDocument:
-    return ToolDocument(
+def document(tool: Tool, served: list[ServedRequest] | None = None) -> ToolDocument:
+    doc = ToolDocument(
         id=tool.id,
         name=tool.name,
         description=tool.description,
@@ -73,8 +74,10 @@ def document(tool: Tool, served_requests: list[str] | None = None) -> ToolDocume
         parameters=tool.input_schema,
         tags=tool.tags,
         effectiveness=min(1.0, max(0.0, tool.effectiveness_score)),
-        served_requests=served_requests or [],
     )
+    if served:
+        doc.served_requests = learned_texts(doc, served)
+    return doc
 
 
 class DiscoveryService:

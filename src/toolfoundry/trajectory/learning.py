@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -88,17 +89,35 @@ async def run_outcomes(session: AsyncSession, tool_ids: list[str]) -> dict[str, 
     return {t: (int(n or 0), int(ok or 0)) for t, n, ok in (await session.execute(stmt)).all()}
 
 
+class ServedRequest(NamedTuple):
+    """A request a tool served in a successful run, and how many tools that run used: in a
+    multi-tool run only part of the request was the tool's."""
+
+    text: str
+    tools_in_run: int
+
+
 async def served_requests(
     sessions: async_sessionmaker[AsyncSession],
     tool_ids: Iterable[str] | None = None,
     *,
     per_tool: int = 8,
-) -> dict[str, list[str]]:
+) -> dict[str, list[ServedRequest]]:
     """Requests of successful runs in which a tool ran successfully, newest first, distinct:
     the words users actually use for what the tool does."""
+    tools_per_run = (
+        select(
+            TrajectoryStepRow.trajectory_id.label("run"),
+            func.count(func.distinct(TrajectoryStepRow.tool_id)).label("tools"),
+        )
+        .where(TrajectoryStepRow.step_type == _EXECUTION)
+        .group_by(TrajectoryStepRow.trajectory_id)
+        .subquery()
+    )
     stmt = (
-        select(TrajectoryStepRow.tool_id, TrajectoryRow.user_query)
+        select(TrajectoryStepRow.tool_id, TrajectoryRow.user_query, tools_per_run.c.tools)
         .join(TrajectoryRow, TrajectoryRow.id == TrajectoryStepRow.trajectory_id)
+        .join(tools_per_run, tools_per_run.c.run == TrajectoryStepRow.trajectory_id)
         .where(
             TrajectoryRow.final_success.is_(True),
             TrajectoryStepRow.step_type == _EXECUTION,
@@ -109,12 +128,12 @@ async def served_requests(
     )
     if tool_ids is not None:
         stmt = stmt.where(TrajectoryStepRow.tool_id.in_(list(tool_ids)))
-    served: dict[str, list[str]] = defaultdict(list)
+    served: dict[str, list[ServedRequest]] = defaultdict(list)
     async with sessions() as session:
-        for tool_id, query in (await session.execute(stmt)).all():
+        for tool_id, query, tools in (await session.execute(stmt)).all():
             requests = served[tool_id]
-            if len(requests) < per_tool and query not in requests:
-                requests.append(query)
+            if len(requests) < per_tool and all(r.text != query for r in requests):
+                requests.append(ServedRequest(query, int(tools)))
     return dict(served)
 
 
@@ -146,7 +165,9 @@ async def tool_insights(sessions: async_sessionmaker[AsyncSession], tool: Tool) 
             )
         ).all()
         companions = await _companions(session, tool.id)
-    served = (await served_requests(sessions, [tool.id], per_tool=5)).get(tool.id, [])
+    served = [
+        r.text for r in (await served_requests(sessions, [tool.id], per_tool=5)).get(tool.id, [])
+    ]
     runs = sum(r.run_count for r in scenario_rows)
     run_ok = sum(r.run_success_count for r in scenario_rows)
     insights = ToolInsights(

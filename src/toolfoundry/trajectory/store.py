@@ -6,8 +6,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import NoReturn
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -24,7 +25,7 @@ from toolfoundry.trajectory.models import (
     TrajectoryStep,
 )
 
-_WRITE_ATTEMPTS = 5  # concurrent appends to one run race for the next step index
+_WRITE_ATTEMPTS = 5  # concurrent finishes may race to create one metrics row
 
 
 class TrajectoryStore:
@@ -53,39 +54,39 @@ class TrajectoryStore:
         return _trajectory(row)
 
     async def add_step(self, trajectory_id: str, step: StepInput) -> TrajectoryStep:
-        """Append a step; its index is the run's next one."""
+        """Append a step; its index is the run's next one. The index comes from one atomic
+        `UPDATE … RETURNING` on the run, so concurrent appends never collide."""
         if step.step_type is StepType.TOOL_EXECUTION and not step.tool_id:
             raise InvalidInputError(
                 "a tool_execution step needs tool_id",
                 hint="Name the tool that ran, e.g. `stats.mean`.",
             )
-        for attempt in range(_WRITE_ATTEMPTS):
-            async with self._sessions() as session:
-                run = await self._running(session, trajectory_id, lock=True)
-                run.total_steps += 1
-                row = TrajectoryStepRow(
-                    trajectory_id=trajectory_id,
-                    step_index=run.total_steps,
-                    step_type=step.step_type.value,
-                    tool_id=step.tool_id,
-                    input_data=step.input,
-                    output_data=step.output,
-                    llm_interaction=step.llm_interaction,
-                    performance=step.performance,
-                    duration_ms=step.duration_ms,
-                    success=step.success,
-                    error_type=step.error_type,
-                    created_at=utcnow(),
-                )
-                session.add(row)
-                try:
-                    await session.commit()
-                except IntegrityError:
-                    if attempt == _WRITE_ATTEMPTS - 1:
-                        raise
-                    continue
-                return _step(row)
-        raise AssertionError("unreachable")  # pragma: no cover
+        async with self._sessions() as session:
+            index = await session.scalar(
+                update(TrajectoryRow)
+                .where(TrajectoryRow.id == trajectory_id, TrajectoryRow.status == "running")
+                .values(total_steps=TrajectoryRow.total_steps + 1)
+                .returning(TrajectoryRow.total_steps)
+            )
+            if index is None:
+                await self._refuse(session, trajectory_id)
+            row = TrajectoryStepRow(
+                trajectory_id=trajectory_id,
+                step_index=index,
+                step_type=step.step_type.value,
+                tool_id=step.tool_id,
+                input_data=step.input,
+                output_data=step.output,
+                llm_interaction=step.llm_interaction,
+                performance=step.performance,
+                duration_ms=step.duration_ms,
+                success=step.success,
+                error_type=step.error_type,
+                created_at=utcnow(),
+            )
+            session.add(row)
+            await session.commit()
+        return _step(row)
 
     async def finish(
         self, trajectory_id: str, finish: TrajectoryFinish
@@ -94,14 +95,25 @@ class TrajectoryStore:
         ids of the tools it used (whose learned state changed)."""
         for attempt in range(_WRITE_ATTEMPTS):
             async with self._sessions() as session:
-                run = await self._running(session, trajectory_id, lock=True)
                 ended = utcnow()
-                run.status = "succeeded" if finish.success else "failed"
-                run.final_success = finish.success
-                run.final_result = finish.result
+                # Claim the run first: the conditional update makes a second finish a conflict
+                # and (on SQLite) takes the write lock for the rest of the transaction.
+                claimed = await session.execute(
+                    update(TrajectoryRow)
+                    .where(TrajectoryRow.id == trajectory_id, TrajectoryRow.status == "running")
+                    .values(
+                        status="succeeded" if finish.success else "failed",
+                        final_success=finish.success,
+                        final_result=finish.result,
+                        ended_at=ended,
+                    )
+                )
+                if claimed.rowcount == 0:  # type: ignore[attr-defined]
+                    await self._refuse(session, trajectory_id)
+                run = await session.get(TrajectoryRow, trajectory_id, populate_existing=True)
+                assert run is not None
                 if finish.scenario:
                     run.scenario = finish.scenario
-                run.ended_at = ended
                 run.duration_ms = (ended - _aware(run.started_at)).total_seconds() * 1000
                 steps = await self._steps(session, trajectory_id)
                 tool_ids = await learn_from_run(session, run, steps)
@@ -161,19 +173,18 @@ class TrajectoryStore:
         return (await session.scalars(stmt)).all()
 
     @staticmethod
-    async def _running(session: AsyncSession, trajectory_id: str, *, lock: bool) -> TrajectoryRow:
-        stmt = select(TrajectoryRow).where(TrajectoryRow.id == trajectory_id)
-        if lock:
-            stmt = stmt.with_for_update()  # PostgreSQL serialises appends; SQLite has one writer
-        run = await session.scalar(stmt)
-        if run is None:
+    async def _refuse(session: AsyncSession, trajectory_id: str) -> NoReturn:
+        """Why a write to a run did not apply: it does not exist, or it is finished."""
+        status = await session.scalar(
+            select(TrajectoryRow.status).where(TrajectoryRow.id == trajectory_id)
+        )
+        await session.rollback()
+        if status is None:
             raise _not_found(trajectory_id)
-        if run.status != "running":
-            raise ConflictError(
-                f"trajectory {trajectory_id} is already finished ({run.status})",
-                hint="Start a new trajectory for a new run; finished ones are read-only.",
-            )
-        return run
+        raise ConflictError(
+            f"trajectory {trajectory_id} is already finished ({status})",
+            hint="Start a new trajectory for a new run; finished ones are read-only.",
+        )
 
 
 def _not_found(trajectory_id: str) -> NotFoundError:
