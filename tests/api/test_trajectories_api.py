@@ -100,6 +100,7 @@ def test_trajectory_errors_are_problem_details(client: TestClient) -> None:
         "/api/v1/tools/samples.add/call", json={"arguments": {"a": 1}, "trajectory_id": "tr_nope"}
     )
     assert orphan.status_code == 404
+    assert client.get("/api/v1/calls").json() == []  # the tool never ran
     assert client.post(f"/api/v1/trajectories/{run_id}/finish", json={"success": True}).is_success
     again = client.post(f"/api/v1/trajectories/{run_id}/finish", json={"success": False})
     assert again.status_code == 409 and "already finished" in again.json()["detail"]

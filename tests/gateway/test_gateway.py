@@ -113,3 +113,17 @@ async def test_gateway_over_stdio(tmp_path) -> None:  # type: ignore[no-untyped-
         assert "stats.descriptive_statistics" in names  # starter toolkits are loaded
         result = await client.call_tool("stats.descriptive_statistics", {"values": [1, 2, 3, 4]})
         assert result.structured_content["mean"] == 2.5
+
+
+async def test_call_tool_records_a_trajectory_step(library_with_samples: ToolLibrary) -> None:
+    library = library_with_samples
+    gateway = Client(build_gateway(library, meta_only=True))
+    async with library.trajectory("add one and two") as run, gateway as client:
+        arguments = {"name": "samples.add", "arguments": {"a": 1, "b": 2}}
+        result = await client.call_tool("call_tool", {**arguments, "trajectory_id": run.id})
+        assert result.structured_content == {"tool": "samples.add@1.0.0", "result": 3}
+        with pytest.raises(ToolError, match="no trajectory 'tr_nope'"):
+            await client.call_tool("call_tool", {**arguments, "trajectory_id": "tr_nope"})
+    stored = await library.trajectories.get(run.id)
+    assert [(s.tool_id, s.success) for s in stored.steps or []] == [("samples.add", True)]
+    assert len(await library.recent_calls()) == 1  # refused before the tool ran

@@ -56,10 +56,17 @@ def build_gateway(library: ToolLibrary, *, meta_only: bool | None = None) -> Fas
         arguments: Annotated[
             dict[str, Any] | None, Field(description="Arguments matching the tool's schema.")
         ] = None,
+        trajectory_id: Annotated[
+            str | None,
+            Field(description="Record the call as the next step of this agent run (tr_...)."),
+        ] = None,
     ) -> dict[str, Any]:
         """Call any catalog tool by name; use `discover_tools` first to learn its schema."""
         try:
-            result = await library.call(name, arguments or {})
+            if trajectory_id:
+                result = await library.trajectories.call(trajectory_id, name, arguments or {})
+            else:
+                result = await library.call(name, arguments or {})
         except ToolfoundryError as exc:
             raise ToolError(error_text(exc)) from exc
         if result.is_error:

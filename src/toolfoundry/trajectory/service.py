@@ -46,6 +46,7 @@ class TrajectoryService:
         dispatcher refuses (unknown tool, bad arguments, backend down) is recorded as a failed
         step, then raised as usual."""
         arguments = arguments or {}
+        await self.store.ensure_running(trajectory_id)  # refuse before the tool runs
         started = time.perf_counter()
         try:
             result = await self.library.call(ref, arguments)

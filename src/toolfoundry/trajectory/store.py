@@ -88,6 +88,15 @@ class TrajectoryStore:
             await session.commit()
         return _step(row)
 
+    async def ensure_running(self, trajectory_id: str) -> None:
+        """Raise unless the run exists and is not finished (before work a step would record)."""
+        async with self._sessions() as session:
+            status = await session.scalar(
+                select(TrajectoryRow.status).where(TrajectoryRow.id == trajectory_id)
+            )
+            if status != "running":
+                await self._refuse(session, trajectory_id)
+
     async def finish(
         self, trajectory_id: str, finish: TrajectoryFinish
     ) -> tuple[Trajectory, list[str]]:
