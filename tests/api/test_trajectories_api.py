@@ -109,3 +109,9 @@ def test_trajectory_errors_are_problem_details(client: TestClient) -> None:
     assert client.get(f"/api/v1/trajectories/{run_id}").json()["total_steps"] == 0
     assert client.get("/api/v1/tools/samples.nope/insights").status_code == 404
     assert client.get("/api/v1/trajectories", params={"limit": 0}).status_code == 422
+    no_age = client.delete("/api/v1/trajectories")
+    assert no_age.status_code == 422 and no_age.json()["errors"][0]["path"] == "older_than_days"
+    assert client.delete("/api/v1/trajectories", params={"older_than_days": -1}).status_code == 422
+    pruned = client.delete("/api/v1/trajectories", params={"older_than_days": 0})
+    assert pruned.json() == {"deleted": 1}
+    assert client.get(f"/api/v1/trajectories/{run_id}").status_code == 404

@@ -195,3 +195,17 @@ async def test_finished_runs_teach_discovery_and_survive_a_restart(starters: Set
         assert again.tools[0].id == expected
         doc = restarted.discovery.index.get("datetime.parse_datetime")  # type: ignore[union-attr]
         assert doc is not None and doc.served_requests == []
+
+
+async def test_prune_keeps_running_runs_and_learned_metrics(library: ToolLibrary) -> None:
+    for i in range(2):
+        async with library.trajectory(f"add numbers {i}") as run:
+            await run.call("samples.add", {"a": i})
+    running = await library.trajectories.start(TrajectoryStart(query="still going"))
+    await library.trajectories.call(running.id, "samples.add", {"a": 9})
+    assert await library.trajectories.prune(older_than_days=30) == 0
+    assert await library.trajectories.prune(older_than_days=0) == 2
+    assert [t.id for t in await library.trajectories.list()] == [running.id]
+    insights = await library.tool_insights("samples.add")
+    assert insights.runs == 2 and insights.example_requests == []  # metrics stay, words go
+    assert len((await library.trajectories.get(running.id)).steps or []) == 1

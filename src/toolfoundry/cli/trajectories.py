@@ -105,6 +105,26 @@ async def combinations(
     console.print(table)
 
 
+@trajectories_app.command("prune")
+@run
+async def prune(
+    older_than_days: Annotated[
+        float, typer.Option(min=0.0, help="Delete finished runs started longer ago than this.")
+    ],
+    as_json: bool = JsonOption,
+) -> None:
+    """Delete old finished runs and their steps (retention). Tool metrics keep what they taught.
+
+    toolfoundry trajectories prune --older-than-days 90
+    """
+    async with ToolLibrary.open() as library:
+        deleted = await library.trajectories.prune(older_than_days)
+    if as_json:
+        print_json({"deleted": deleted})
+    else:
+        console.print(f"deleted {deleted} finished runs older than {older_than_days:g} days")
+
+
 @run
 async def insights(
     tool_id: Annotated[str, typer.Argument(help="A toolkit.tool id.")],

@@ -4,6 +4,7 @@ back into the catalog (effectiveness, usage notes) and discovery (the requests a
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from toolfoundry.core.errors import ToolfoundryError
@@ -92,6 +93,16 @@ class TrajectoryService:
 
     async def list(self, **filters: Any) -> list[Trajectory]:
         return await self.store.list(**filters)
+
+    async def prune(self, older_than_days: float) -> int:
+        """Delete finished runs older than the given age; returns how many."""
+        deleted = await self.store.prune(timedelta(days=older_than_days))
+        if deleted:
+            # Served requests may have gone with them: re-read every tool's learned state.
+            await self.library._changed(
+                "learned", [t.id for t in await self.library.list_tools()], reload=False
+            )
+        return deleted
 
     async def insights(self, ref: str) -> ToolInsights:
         tool = await self.library.get_tool(ref)

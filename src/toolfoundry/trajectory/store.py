@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -167,6 +167,24 @@ class TrajectoryStore:
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [_trajectory(r) for r in rows]
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Delete finished runs (and their steps) started before now - `older_than`. What they
+        taught stays in the per-scenario tool metrics; their requests stop teaching discovery."""
+        cutoff = utcnow() - older_than
+        async with self._sessions() as session:
+            old = select(TrajectoryRow.id).where(
+                TrajectoryRow.status != "running", TrajectoryRow.started_at < cutoff
+            )
+            ids = list((await session.scalars(old)).all())
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                await session.execute(
+                    delete(TrajectoryStepRow).where(TrajectoryStepRow.trajectory_id.in_(chunk))
+                )
+                await session.execute(delete(TrajectoryRow).where(TrajectoryRow.id.in_(chunk)))
+            await session.commit()
+        return len(ids)
 
     async def count(self) -> int:
         async with self._sessions() as session:

@@ -1,6 +1,7 @@
 """/api/v1/trajectories: agent runs recorded step by step, and the tool combinations they used."""
 
 from fastapi import APIRouter, Query, status
+from pydantic import BaseModel
 
 from toolfoundry.api.deps import Library
 from toolfoundry.trajectory import (
@@ -34,6 +35,21 @@ async def list_trajectories(
     return await library.trajectories.list(
         limit=limit, scenario=scenario, success=success, tool_id=tool
     )
+
+
+class Pruned(BaseModel):
+    deleted: int
+
+
+@router.delete("")
+async def prune_trajectories(
+    library: Library,
+    older_than_days: float = Query(
+        ..., ge=0, description="Delete finished runs started longer ago than this."
+    ),
+) -> Pruned:
+    """Retention: delete old finished runs and their steps. Tool metrics keep what they taught."""
+    return Pruned(deleted=await library.trajectories.prune(older_than_days))
 
 
 @router.get("/combinations")
