@@ -153,7 +153,7 @@ def main() -> None:
     )
     parser.add_argument("--test", type=int, default=2000, help="held-out test queries")
     parser.add_argument("--noise", type=float, default=0.2, help="share of failed wrong-tool runs")
-    parser.add_argument("--per-tool", type=int, default=8, help="served requests kept per tool")
+    parser.add_argument("--per-tool", type=int, default=32, help="served requests kept per tool")
     parser.add_argument("--embedder", default=DEFAULT_EMBEDDER)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
