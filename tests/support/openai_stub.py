@@ -1,10 +1,10 @@
 """A scripted OpenAI-compatible model server for tests and offline benchmarks.
 
 `POST /v1/chat/completions` hands each request to a Python function that sees the messages and
-answers with text (a code-generation answer) or with a dict, sent as a call of the first tool
-offered (pydantic-ai's structured output). Every request is kept, so a test can assert on what
-reached the model. Point `TOOLFOUNDRY_LLM_MODEL=openai:stub` and `TOOLFOUNDRY_LLM_BASE_URL=
-stub.url` at it.
+answers with text (a code-generation answer), with a dict, sent as a call of pydantic-ai's
+output tool (structured output), or with a `ToolCall` of a named tool (an agent's). Every
+request is kept, so a test can assert on what reached the model. Point
+`TOOLFOUNDRY_LLM_MODEL=openai:stub` and `TOOLFOUNDRY_LLM_BASE_URL=stub.url` at it.
 """
 
 from __future__ import annotations
@@ -44,7 +44,15 @@ class StubRequest:
         return [t["function"]["name"] for t in self.body.get("tools", [])]
 
 
-Answer = str | dict[str, Any]
+@dataclass
+class ToolCall:
+    """An answer that calls one named tool (an agent's function tool, not the output tool)."""
+
+    name: str
+    arguments: dict[str, Any]
+
+
+Answer = str | dict[str, Any] | ToolCall
 Script = Callable[[StubRequest], Answer]
 
 
@@ -102,14 +110,22 @@ class OpenAIStub:
 
 def _completion(request: StubRequest, answer: Answer) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": None}
+    if isinstance(answer, ToolCall):
+        if answer.name not in request.tools:
+            raise ValueError(f"{answer.name} was not offered; offered: {request.tools}")
+        answer = {"__tool__": answer.name, **answer.arguments}
     if isinstance(answer, dict):
         if not request.tools:
             raise ValueError("a structured answer needs a tool to call")
+        arguments = dict(answer)
+        # A structured answer goes to pydantic-ai's output tool, offered after any agent tools.
+        output = next((t for t in request.tools if t.startswith("final_result")), request.tools[0])
+        name = arguments.pop("__tool__", None) or output
         message["tool_calls"] = [
             {
                 "id": f"call_{len(request.messages)}",
                 "type": "function",
-                "function": {"name": request.tools[0], "arguments": json.dumps(answer)},
+                "function": {"name": name, "arguments": json.dumps(arguments)},
             }
         ]
         finish = "tool_calls"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -19,6 +19,10 @@ async def run_agent(
     build_missing: Annotated[
         bool, typer.Option("--build-missing", help="Build or reuse MCP servers for gaps first.")
     ] = False,
+    mode: Annotated[
+        Literal["auto", "retrieval", "llm"],
+        typer.Option(help="Discovery mode: auto also asks the model to pick the tools."),
+    ] = "auto",
     as_json: bool = JsonOption,
 ) -> None:
     """Complete a request: discover tools, let the model (TOOLFOUNDRY_LLM_MODEL) call them,
@@ -34,6 +38,7 @@ async def run_agent(
                 top_k=top_k,
                 max_tool_calls=max_tool_calls,
                 build_missing=build_missing,
+                discover_mode=mode,
             )
     if as_json:
         print_json(result)
