@@ -61,9 +61,11 @@ async def record_history(
         failed = rng.random() < args.noise
         tools = [rng.choice(tool_ids)] if failed else row["relevant"]
         for tool_id in tools:
-            step = StepInput(step_type=StepType.TOOL_EXECUTION, tool_id=tool_id, duration_ms=1.0)
-            await store.add_step(run.id, step)
-        await store.finish(run.id, TrajectoryFinish(success=not failed))
+            step = StepInput(
+                step_type=StepType.TOOL_EXECUTION, tool_id=tool_id, execution_time=0.001
+            )
+            await store.add_step(run.trajectory_id, step)
+        await store.finish(run.trajectory_id, TrajectoryFinish(success=not failed))
         if i % 250 == 0:
             console.print(f"  recorded {i + 1}/{len(history)} runs", end="\r")
     recording_s = time.perf_counter() - started

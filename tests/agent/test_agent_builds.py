@@ -62,6 +62,6 @@ async def test_the_agent_builds_what_is_missing_then_uses_it(tmp_path: Path) -> 
             assert kinds.index(StepType.CAPABILITY_BUILD) < kinds.index(StepType.TOOL_EXECUTION)
             assert kinds[-2:] == [StepType.TOOL_EXECUTION, StepType.LLM_REASONING]
             build_step = next(s for s in run.steps or [] if s.step_type == "capability_build")
-            assert build_step.output["status"] == "built" and build_step.success
+            assert build_step.output_data["status"] == "built" and build_step.success
             build = await library.builds.get(result.gaps[0].build_id or "")
             assert [i.outcome for i in build.result.iterations] == ["failed", "passed"]  # type: ignore[union-attr]

@@ -81,8 +81,8 @@ async def test_the_agent_completes_a_request_and_records_the_run(library: ToolLi
     assert len(offered) == len(result.tools_offered)
 
     run = await library.trajectories.get(result.trajectory_id)
-    assert run.status == "succeeded" and run.scenario == "analysis"
-    assert run.result == {"answer": "mean 13, median 9"}
+    assert run.status == "succeeded" and run.identified_scenario == "analysis"
+    assert run.final_result == {"answer": "mean 13, median 9"}
     steps = [(s.step_type, s.tool_id, s.success) for s in run.steps or []]
     assert steps == [
         (StepType.SCENARIO_IDENTIFICATION, None, True),
@@ -124,7 +124,7 @@ async def test_a_failing_model_is_a_503_and_a_failed_run(library: ToolLibrary) -
     with pytest.raises(BackendUnavailableError, match="answered garbage"):
         await library.run_agent(QUERY, model=FunctionModel(broken))
     (run,) = await library.trajectories.list()
-    assert run.status == "failed" and "BackendUnavailableError" in (run.result or {})["error"]
+    assert run.status == "failed" and "BackendUnavailableError" in (run.final_result or {})["error"]
 
 
 @pytest.fixture

@@ -25,19 +25,19 @@ def test_a_run_over_rest(client: TestClient) -> None:
         json={"query": "split a bill of 10 between 4", "scenario": "finance", "llm_model": "m"},
     )
     assert started.status_code == 201
-    run_id = started.json()["id"]
+    run_id = started.json()["trajectory_id"]
     assert started.json()["status"] == "running"
 
     step = client.post(
         f"/api/v1/trajectories/{run_id}/steps",
         json={
             "step_type": "tool_selection",
-            "output": {"tool": "samples.divide"},
+            "output_data": {"tool": "samples.divide"},
             "llm_interaction": {"prompt": "p", "response": "r", "model": "m"},
-            "duration_ms": 120.5,
+            "execution_time": 0.12,
         },
     )
-    assert step.status_code == 201 and step.json()["index"] == 1
+    assert step.status_code == 201 and step.json()["step_index"] == 1
     called = client.post(
         "/api/v1/tools/samples.divide/call",
         json={"arguments": {"a": 10, "b": 4}, "trajectory_id": run_id},
@@ -49,13 +49,13 @@ def test_a_run_over_rest(client: TestClient) -> None:
     assert finished.status_code == 200 and finished.json()["status"] == "succeeded"
 
     stored = client.get(f"/api/v1/trajectories/{run_id}").json()
-    assert [(s["index"], s["step_type"], s["tool_id"]) for s in stored["steps"]] == [
+    assert [(s["step_index"], s["step_type"], s["tool_id"]) for s in stored["steps"]] == [
         (1, "tool_selection", None),
         (2, "tool_execution", "samples.divide"),
     ]
     assert stored["steps"][0]["llm_interaction"]["model"] == "m"
     listed = client.get("/api/v1/trajectories", params={"scenario": "finance"}).json()
-    assert [t["id"] for t in listed] == [run_id] and listed[0]["steps"] is None
+    assert [t["trajectory_id"] for t in listed] == [run_id] and listed[0]["steps"] is None
     assert client.get("/api/v1/trajectories", params={"success": False}).json() == []
 
     insights = client.get("/api/v1/tools/samples.divide/insights").json()
@@ -86,7 +86,7 @@ def test_trajectory_errors_are_problem_details(client: TestClient) -> None:
     assert "POST /api/v1/trajectories" in unknown.json()["hint"]
     assert client.get("/api/v1/trajectories/tr_nope").status_code == 404
 
-    run_id = client.post("/api/v1/trajectories", json={"query": "q"}).json()["id"]
+    run_id = client.post("/api/v1/trajectories", json={"query": "q"}).json()["trajectory_id"]
     bad_type = client.post(f"/api/v1/trajectories/{run_id}/steps", json={"step_type": "thinking"})
     assert bad_type.status_code == 422 and bad_type.json()["errors"][0]["path"] == "step_type"
     no_tool = client.post(

@@ -35,7 +35,7 @@ def test_list_show_combinations_and_insights(recorded: str) -> None:
     listed = runner.invoke(app, ["trajectories", "list", "--json"])
     assert listed.exit_code == 0, listed.output
     runs = json.loads(listed.output)
-    assert runs[0]["id"] == recorded and runs[0]["status"] == "succeeded"
+    assert runs[0]["trajectory_id"] == recorded and runs[0]["status"] == "succeeded"
     assert len(runs) == 2
 
     shown = runner.invoke(app, ["trajectories", "show", recorded])

@@ -26,24 +26,24 @@ async def library(library: ToolLibrary) -> ToolLibrary:
 
 async def test_a_run_records_its_steps_in_order(library: ToolLibrary) -> None:
     async with library.trajectory("add two and three", scenario="arithmetic") as run:
-        await run.step("task_decomposition", output={"tasks": ["add"]})
+        await run.step("task_decomposition", output_data={"tasks": ["add"]})
         result = await run.call("samples.add", {"a": 2, "b": 3})
         with pytest.raises(ArgumentsError):
             await run.call("samples.add", {"a": "two"})
         run.succeed({"answer": result.structured})
 
     stored = await library.trajectories.get(run.id)
-    assert stored.status == "succeeded" and stored.success is True
-    assert stored.result == {"answer": 5} and stored.scenario == "arithmetic"
-    assert stored.total_steps == 3 and stored.duration_ms is not None
+    assert stored.status == "succeeded" and stored.final_success is True
+    assert stored.final_result == {"answer": 5} and stored.identified_scenario == "arithmetic"
+    assert stored.total_steps == 3 and stored.total_execution_time is not None
     steps = stored.steps or []
-    assert [(s.index, s.step_type, s.tool_id, s.success) for s in steps] == [
+    assert [(s.step_index, s.step_type, s.tool_id, s.success) for s in steps] == [
         (1, StepType.TASK_DECOMPOSITION, None, True),
         (2, StepType.TOOL_EXECUTION, "samples.add", True),
         (3, StepType.TOOL_EXECUTION, "samples.add", False),
     ]
-    assert steps[1].input == {"arguments": {"a": 2, "b": 3}, "version": "1.0.0"}
-    assert steps[2].error_type == "ArgumentsError" and "a:" in steps[2].output["error"]
+    assert steps[1].input_data == {"arguments": {"a": 2, "b": 3}, "version": "1.0.0"}
+    assert steps[2].error_type == "ArgumentsError" and "a:" in steps[2].output_data["error"]
     # The failing call is in the call log too: one source of truth for usage.
     assert (await library.get_tool("samples.add")).usage_count == 2
 
@@ -55,7 +55,7 @@ async def test_an_exception_fails_the_run_and_still_propagates(library: ToolLibr
             raise RuntimeError("agent crashed")
     stored = await library.trajectories.get(run.id)
     assert stored.status == "failed"
-    assert stored.result == {"error": "RuntimeError: agent crashed"}
+    assert stored.final_result == {"error": "RuntimeError: agent crashed"}
     assert stored.steps and stored.steps[0].error_type == "ZeroDivisionError"
 
 
@@ -65,29 +65,30 @@ async def test_bad_input_is_refused_and_nothing_is_written(library: ToolLibrary)
         await trajectories.add_step("tr_nope", StepInput(step_type=StepType.TOOL_SELECTION))
     with pytest.raises(NotFoundError):
         await trajectories.finish("tr_nope", TrajectoryFinish(success=True))
-    run = await trajectories.start(TrajectoryStart(query="add numbers"))
+    run = (await trajectories.start(TrajectoryStart(query="add numbers"))).trajectory_id
     with pytest.raises(InvalidInputError, match="needs tool_id"):
-        await trajectories.add_step(run.id, StepInput(step_type=StepType.TOOL_EXECUTION))
+        await trajectories.add_step(run, StepInput(step_type=StepType.TOOL_EXECUTION))
     with pytest.raises(InvalidInputError, match="query is empty"):
         await trajectories.start(TrajectoryStart(query="   "))
-    await trajectories.finish(run.id, TrajectoryFinish(success=False))
+    await trajectories.finish(run, TrajectoryFinish(success=False))
     with pytest.raises(ConflictError, match="already finished"):
-        await trajectories.add_step(run.id, StepInput(step_type=StepType.TOOL_SELECTION))
+        await trajectories.add_step(run, StepInput(step_type=StepType.TOOL_SELECTION))
     with pytest.raises(ConflictError):
-        await trajectories.finish(run.id, TrajectoryFinish(success=True))
-    stored = await trajectories.get(run.id)
+        await trajectories.finish(run, TrajectoryFinish(success=True))
+    stored = await trajectories.get(run)
     assert stored.total_steps == 0 and stored.steps == [] and stored.status == "failed"
     assert await trajectories.store.count() == 1
 
 
 async def test_concurrent_steps_lose_nothing(library: ToolLibrary) -> None:
     run = await library.trajectories.start(TrajectoryStart(query="many parallel calls"))
+    run_id = run.trajectory_id
     await asyncio.gather(
-        *(library.trajectories.call(run.id, "samples.add", {"a": i}) for i in range(40))
+        *(library.trajectories.call(run_id, "samples.add", {"a": i}) for i in range(40))
     )
-    stored = await library.trajectories.get(run.id)
-    assert [s.index for s in stored.steps or []] == list(range(1, 41))
-    assert sorted(s.input["arguments"]["a"] for s in stored.steps or []) == list(range(40))
+    stored = await library.trajectories.get(run_id)
+    assert [s.step_index for s in stored.steps or []] == list(range(1, 41))
+    assert sorted(s.input_data["arguments"]["a"] for s in stored.steps or []) == list(range(40))
 
 
 async def test_run_outcomes_move_effectiveness(library: ToolLibrary) -> None:
@@ -112,7 +113,9 @@ async def test_insights_and_learned_descriptions(library: ToolLibrary) -> None:
     insights = await library.tool_insights("samples.divide")
     assert insights.calls == 4 and insights.call_success_rate == 0.5
     assert insights.runs == 4 and insights.run_success_rate == 1.0
-    assert [(s.scenario, s.uses, s.runs) for s in insights.scenarios] == [("finance", 4, 4)]
+    assert [(s.scenario_type, s.usage_count, s.run_count) for s in insights.scenarios] == [
+        ("finance", 4, 4)
+    ]
     error = insights.common_errors[0]
     assert (error.type, error.count, error.share) == ("ZeroDivisionError", 2, 0.5)
     assert insights.example_requests[0] == "split the bill 2"  # newest successful use first
@@ -159,10 +162,12 @@ async def test_listing_filters(library: ToolLibrary) -> None:
     async with library.trajectory("shout", scenario="b") as other:
         await other.call("samples.change_case", {"text": "x"})
         other.fail()
-    assert [t.id for t in await library.trajectories.list()] == [other.id, run.id]
-    assert [t.id for t in await library.trajectories.list(success=True)] == [run.id]
-    assert [t.id for t in await library.trajectories.list(scenario="b")] == [other.id]
-    assert [t.id for t in await library.trajectories.list(tool_id="samples.add")] == [run.id]
+    assert [t.trajectory_id for t in await library.trajectories.list()] == [other.id, run.id]
+    assert [t.trajectory_id for t in await library.trajectories.list(success=True)] == [run.id]
+    assert [t.trajectory_id for t in await library.trajectories.list(scenario="b")] == [other.id]
+    assert [t.trajectory_id for t in await library.trajectories.list(tool_id="samples.add")] == [
+        run.id
+    ]
     assert (await library.trajectories.list(limit=1))[0].steps is None
 
 
@@ -202,10 +207,10 @@ async def test_prune_keeps_running_runs_and_learned_metrics(library: ToolLibrary
         async with library.trajectory(f"add numbers {i}") as run:
             await run.call("samples.add", {"a": i})
     running = await library.trajectories.start(TrajectoryStart(query="still going"))
-    await library.trajectories.call(running.id, "samples.add", {"a": 9})
+    await library.trajectories.call(running.trajectory_id, "samples.add", {"a": 9})
     assert await library.trajectories.prune(older_than_days=30) == 0
     assert await library.trajectories.prune(older_than_days=0) == 2
-    assert [t.id for t in await library.trajectories.list()] == [running.id]
+    assert [t.trajectory_id for t in await library.trajectories.list()] == [running.trajectory_id]
     insights = await library.tool_insights("samples.add")
     assert insights.runs == 2 and insights.example_requests == []  # metrics stay, words go
-    assert len((await library.trajectories.get(running.id)).steps or []) == 1
+    assert len((await library.trajectories.get(running.trajectory_id)).steps or []) == 1

@@ -121,9 +121,9 @@ class SandboxAgent:
             resolutions.append(resolution)
             await run.step(
                 StepType.CAPABILITY_BUILD,
-                input={"gap": gap.model_dump(mode="json")},
-                output={"status": resolution.status, "tools": resolution.tools},
-                duration_ms=(time.perf_counter() - began) * 1000,
+                input_data={"gap": gap.model_dump(mode="json")},
+                output_data={"status": resolution.status, "tools": resolution.tools},
+                execution_time=time.perf_counter() - began,
                 success=resolution.status in ("built", "reused"),
             )
         return resolutions
@@ -196,10 +196,10 @@ class SandboxAgent:
         except AgentRunError as exc:
             await run.step(
                 StepType.LLM_REASONING,
-                input={"prompt": prompt, "tools": [t.id for t in offered]},
-                output={"error": str(exc)},
+                input_data={"prompt": prompt, "tools": [t.id for t in offered]},
+                output_data={"error": str(exc)},
                 llm_interaction=interaction,
-                duration_ms=(time.perf_counter() - began) * 1000,
+                execution_time=time.perf_counter() - began,
                 success=False,
                 error_type=type(exc).__name__,
             )
@@ -218,10 +218,10 @@ class SandboxAgent:
             )
         await run.step(
             StepType.LLM_REASONING,
-            input={"prompt": prompt, "tools": [t.id for t in offered]},
-            output=output.model_dump(),
+            input_data={"prompt": prompt, "tools": [t.id for t in offered]},
+            output_data=output.model_dump(),
             llm_interaction=interaction,
-            duration_ms=(time.perf_counter() - began) * 1000,
+            execution_time=time.perf_counter() - began,
             success=output.completed,
         )
         return output, used, calls

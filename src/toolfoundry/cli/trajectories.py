@@ -38,11 +38,18 @@ async def list_trajectories(
         print_json(runs)
         return
     table = Table()
-    for column in ("id", "status", "scenario", "steps", "ms", "query"):
+    for column in ("id", "status", "scenario", "steps", "s", "query"):
         table.add_column(column, overflow="fold" if column == "query" else "ellipsis")
     for r in runs:
-        ms = f"{r.duration_ms:.0f}" if r.duration_ms is not None else "-"
-        table.add_row(r.id, r.status, r.scenario or "-", str(r.total_steps), ms, r.query[:80])
+        took = f"{r.total_execution_time:.2f}" if r.total_execution_time is not None else "-"
+        table.add_row(
+            r.trajectory_id,
+            r.status,
+            r.identified_scenario or "-",
+            str(r.total_steps),
+            took,
+            r.user_query[:80],
+        )
     console.print(table)
     console.print(f"[dim]{len(runs)} runs[/]")
 
@@ -59,16 +66,19 @@ async def show_trajectory(
     if as_json:
         print_json(trajectory)
         return
-    console.print(f"[bold]{trajectory.id}[/] {trajectory.status}  {trajectory.query}")
-    if trajectory.scenario:
-        console.print(f"scenario: {trajectory.scenario}")
+    console.print(
+        f"[bold]{trajectory.trajectory_id}[/] {trajectory.status}  {trajectory.user_query}",
+        highlight=False,
+    )
+    if trajectory.identified_scenario:
+        console.print(f"scenario: {trajectory.identified_scenario}")
     table = Table()
     for column in ("#", "step", "tool", "ok", "ms", "error"):
         table.add_column(column)
     for step in trajectory.steps or []:
-        ms = f"{step.duration_ms:.1f}" if step.duration_ms is not None else "-"
+        ms = f"{step.execution_time * 1000:.1f}" if step.execution_time is not None else "-"
         table.add_row(
-            str(step.index),
+            str(step.step_index),
             step.step_type.value,
             step.tool_id or "",
             "yes" if step.success else "no",

@@ -195,24 +195,25 @@ class BuildFailureRow(Base):
 
 
 class TrajectoryRow(Base):
-    """One agent run: the request, what the agent made of it and how it ended."""
+    """One agent run (the reference design's `agent_trajectories`): the request, what the
+    agent made of it and how it ended. Times in seconds, as there."""
 
     __tablename__ = "agent_trajectories"
-    __table_args__ = (Index("ix_agent_trajectories_started", "started_at"),)
 
-    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    trajectory_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_query: Mapped[str] = mapped_column(Text)
-    scenario: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    identified_scenario: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
     agent_version: Mapped[str | None] = mapped_column(String(50), nullable=True)
     llm_model: Mapped[str | None] = mapped_column(String(100), nullable=True)
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[str] = mapped_column(String(16), default="running")
+    start_time: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    end_time: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     final_success: Mapped[bool | None] = mapped_column(Boolean, nullable=True, index=True)
     final_result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     total_steps: Mapped[int] = mapped_column(Integer, default=0)
-    duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    total_execution_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class TrajectoryStepRow(Base):
@@ -226,31 +227,36 @@ class TrajectoryStepRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     trajectory_id: Mapped[str] = mapped_column(
-        ForeignKey("agent_trajectories.id", ondelete="CASCADE")
+        ForeignKey("agent_trajectories.trajectory_id", ondelete="CASCADE")
     )
-    step_index: Mapped[int] = mapped_column(Integer)
     step_type: Mapped[str] = mapped_column(String(32), index=True)
+    step_index: Mapped[int] = mapped_column(Integer)
     tool_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
     input_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     output_data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     llm_interaction: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    performance: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
-    duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
-    success: Mapped[bool] = mapped_column(Boolean)
+    performance_metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    execution_time: Mapped[float | None] = mapped_column(Float, nullable=True)
+    success: Mapped[bool] = mapped_column(Boolean, index=True)
     error_type: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ToolScenarioMetricsRow(Base):
-    """What finished runs taught about a tool in one scenario ("" when none was named)."""
+    """What finished runs taught about a tool in one scenario ("" when none was named): the
+    reference design's `tool_effectiveness_metrics`, plus run outcomes."""
 
     __tablename__ = "tool_effectiveness_metrics"
 
     tool_id: Mapped[str] = mapped_column(String(256), primary_key=True)
-    scenario: Mapped[str] = mapped_column(String(100), primary_key=True)
+    scenario_type: Mapped[str] = mapped_column(String(100), primary_key=True)
     usage_count: Mapped[int] = mapped_column(Integer, default=0)
     success_count: Mapped[int] = mapped_column(Integer, default=0)
     run_count: Mapped[int] = mapped_column(Integer, default=0)
     run_success_count: Mapped[int] = mapped_column(Integer, default=0)
-    total_duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    total_execution_time: Mapped[float] = mapped_column(Float, default=0.0)
+    avg_effectiveness_score: Mapped[float] = mapped_column(Float, default=0.5, index=True)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

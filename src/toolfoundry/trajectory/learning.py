@@ -10,7 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from toolfoundry.core.models import Tool
+from toolfoundry.core.models import Tool, utcnow
 from toolfoundry.store.tables import (
     ToolCallRow,
     ToolScenarioMetricsRow,
@@ -35,7 +35,7 @@ async def learn_from_run(
 ) -> list[str]:
     """Fold a finished run into `tool_effectiveness_metrics` (inside the caller's transaction).
     Each tool step counts as a use; each tool once per run counts toward the run outcome."""
-    scenario = run.scenario or ""
+    scenario = run.identified_scenario or ""
     used: dict[str, list[TrajectoryStepRow]] = defaultdict(list)
     for step in steps:
         if step.step_type == _EXECUTION and step.tool_id:
@@ -47,7 +47,7 @@ async def learn_from_run(
         for row in await session.scalars(
             select(ToolScenarioMetricsRow).where(
                 ToolScenarioMetricsRow.tool_id.in_(list(used)),
-                ToolScenarioMetricsRow.scenario == scenario,
+                ToolScenarioMetricsRow.scenario_type == scenario,
             )
         )
     }
@@ -56,21 +56,30 @@ async def learn_from_run(
         if row is None:
             row = ToolScenarioMetricsRow(
                 tool_id=tool_id,
-                scenario=scenario,
+                scenario_type=scenario,
                 usage_count=0,
                 success_count=0,
                 run_count=0,
                 run_success_count=0,
-                total_duration_ms=0.0,
+                total_execution_time=0.0,
             )
             session.add(row)
         row.usage_count += len(tool_steps)
         row.success_count += sum(1 for s in tool_steps if s.success)
-        row.total_duration_ms += sum(s.duration_ms or 0.0 for s in tool_steps)
+        row.total_execution_time += sum(s.execution_time or 0.0 for s in tool_steps)
         row.run_count += 1
         row.run_success_count += 1 if run.final_success else 0
-        row.last_used_at = run.ended_at
+        row.avg_effectiveness_score = smoothed_success(
+            row.success_count + row.run_success_count, row.usage_count + row.run_count
+        )
+        row.last_used_at = run.end_time
+        row.last_updated_at = utcnow()
     return sorted(used)
+
+
+def smoothed_success(successes: int, observations: int) -> float:
+    """Laplace-smoothed success rate: 0.5 with no evidence, the seed's default score."""
+    return round((successes + 1) / (observations + 2), 4)
 
 
 async def run_outcomes(session: AsyncSession, tool_ids: list[str]) -> dict[str, tuple[int, int]]:
@@ -118,14 +127,14 @@ async def served_requests(
     )
     stmt = (
         select(TrajectoryStepRow.tool_id, TrajectoryRow.user_query, tools_per_run.c.tools)
-        .join(TrajectoryRow, TrajectoryRow.id == TrajectoryStepRow.trajectory_id)
+        .join(TrajectoryRow, TrajectoryRow.trajectory_id == TrajectoryStepRow.trajectory_id)
         .join(tools_per_run, tools_per_run.c.run == TrajectoryStepRow.trajectory_id)
         .where(
             TrajectoryRow.final_success.is_(True),
             TrajectoryStepRow.step_type == _EXECUTION,
             TrajectoryStepRow.success.is_(True),
         )
-        .order_by(TrajectoryRow.ended_at.desc(), TrajectoryStepRow.id.desc())
+        .order_by(TrajectoryRow.end_time.desc(), TrajectoryStepRow.id.desc())
         .limit(_RECENT_RUNS * 4)
     )
     if tool_ids is not None:
@@ -180,16 +189,7 @@ async def tool_insights(sessions: async_sessionmaker[AsyncSession], tool: Tool) 
         runs=runs,
         run_success_rate=(run_ok / runs) if runs else None,
         effectiveness_score=tool.effectiveness_score,
-        scenarios=[
-            ScenarioUsage(
-                scenario=r.scenario,
-                uses=r.usage_count,
-                call_success_rate=r.success_count / r.usage_count if r.usage_count else 0.0,
-                runs=r.run_count,
-                run_success_rate=r.run_success_count / r.run_count if r.run_count else None,
-            )
-            for r in scenario_rows
-        ],
+        scenarios=[ScenarioUsage.model_validate(r, from_attributes=True) for r in scenario_rows],
         common_errors=[
             ErrorPattern(
                 type=error_type or "ToolError",
@@ -211,7 +211,7 @@ async def _companions(session: AsyncSession, tool_id: str, limit: int = 5) -> li
     """Other tools that ran in the successful runs that used `tool_id`."""
     runs_with_tool = (
         select(TrajectoryStepRow.trajectory_id)
-        .join(TrajectoryRow, TrajectoryRow.id == TrajectoryStepRow.trajectory_id)
+        .join(TrajectoryRow, TrajectoryRow.trajectory_id == TrajectoryStepRow.trajectory_id)
         .where(TrajectoryStepRow.tool_id == tool_id, TrajectoryRow.final_success.is_(True))
     )
     stmt = (
@@ -245,16 +245,16 @@ def usage_notes(insights: ToolInsights, *, min_calls: int = 5) -> list[str]:
                 f"Watch out: {error.share:.0%} of calls failed with {error.type}{example}."
             )
     good = [
-        s.scenario
+        s.scenario_type
         for s in insights.scenarios
-        if s.scenario and s.runs >= 2 and (s.run_success_rate or 0) >= 0.5
+        if s.scenario_type and s.run_count >= 2 and s.run_success_count / s.run_count >= 0.5
     ]
     if good:
         notes.append("Worked well in: " + ", ".join(good[:3]) + ".")
     poor = [
-        s.scenario
+        s.scenario_type
         for s in insights.scenarios
-        if s.scenario and s.runs >= 3 and (s.run_success_rate or 0) < 0.3
+        if s.scenario_type and s.run_count >= 3 and s.run_success_count / s.run_count < 0.3
     ]
     if poor:
         notes.append("Runs rarely succeeded with it in: " + ", ".join(poor[:3]) + ".")
@@ -284,22 +284,22 @@ async def combinations(
     """Tool sequences (distinct tools in call order) that finished runs used, most proven first."""
     stmt = (
         select(
-            TrajectoryRow.id,
+            TrajectoryRow.trajectory_id,
             TrajectoryRow.user_query,
-            TrajectoryRow.scenario,
+            TrajectoryRow.identified_scenario,
             TrajectoryRow.final_success,
             TrajectoryStepRow.tool_id,
         )
-        .join(TrajectoryStepRow, TrajectoryStepRow.trajectory_id == TrajectoryRow.id)
+        .join(TrajectoryStepRow, TrajectoryStepRow.trajectory_id == TrajectoryRow.trajectory_id)
         .where(
             TrajectoryRow.status != "running",
             TrajectoryStepRow.step_type == _EXECUTION,
         )
-        .order_by(TrajectoryRow.started_at.desc(), TrajectoryStepRow.step_index)
+        .order_by(TrajectoryRow.start_time.desc(), TrajectoryStepRow.step_index)
         .limit(_RECENT_RUNS * 4)
     )
     if scenario is not None:
-        stmt = stmt.where(TrajectoryRow.scenario == scenario)
+        stmt = stmt.where(TrajectoryRow.identified_scenario == scenario)
     runs: dict[str, tuple[str, str | None, bool, list[str]]] = {}
     async with sessions() as session:
         for run_id, query, run_scenario, success, tool_id in (await session.execute(stmt)).all():

@@ -27,7 +27,8 @@ TrajectoryStatus = Literal["running", "succeeded", "failed"]
 
 
 class StepInput(BaseModel):
-    """A step as a client reports it (REST body, `TrajectoryRun.step`)."""
+    """A step as a client reports it (REST body, `TrajectoryRun.step`); field names are the
+    reference design's `TrajectoryStep`."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -37,23 +38,23 @@ class StepInput(BaseModel):
         description="The tool this step is about; required for tool_execution steps.",
         max_length=256,
     )
-    input: dict[str, Any] = Field(default_factory=dict)
-    output: dict[str, Any] = Field(default_factory=dict)
+    input_data: dict[str, Any] = Field(default_factory=dict)
+    output_data: dict[str, Any] = Field(default_factory=dict)
     llm_interaction: dict[str, Any] | None = Field(
         default=None, description="prompt, response and model, when a model made this decision."
     )
-    performance: dict[str, Any] | None = None
-    duration_ms: float | None = Field(default=None, ge=0)
+    performance_metrics: dict[str, Any] | None = None
+    execution_time: float | None = Field(default=None, ge=0, description="Seconds.")
     success: bool = True
     error_type: str | None = Field(default=None, max_length=128)
 
 
 class TrajectoryStep(StepInput):
-    model_config = ConfigDict(from_attributes=True, extra="ignore")
+    model_config = ConfigDict(extra="ignore")
 
     trajectory_id: str
-    index: int
-    created_at: datetime = Field(default_factory=utcnow)
+    step_index: int
+    timestamp: datetime = Field(default_factory=utcnow)
 
 
 class TrajectoryStart(BaseModel):
@@ -81,30 +82,39 @@ class TrajectoryFinish(BaseModel):
 
 
 class Trajectory(BaseModel):
-    id: str
-    query: str
-    scenario: str | None = None
+    """A run as the reference design's `agent_trajectories` row, plus its status and result."""
+
+    trajectory_id: str
+    user_query: str
+    identified_scenario: str | None = None
     agent_version: str | None = None
     llm_model: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     status: TrajectoryStatus = "running"
-    success: bool | None = None
-    result: dict[str, Any] | None = None
+    start_time: datetime
+    end_time: datetime | None = None
+    final_success: bool | None = None
+    final_result: dict[str, Any] | None = None
     total_steps: int = 0
-    duration_ms: float | None = None
-    started_at: datetime
-    ended_at: datetime | None = None
+    total_execution_time: float | None = Field(default=None, description="Seconds.")
     steps: list[TrajectoryStep] | None = Field(
         default=None, description="Filled when one trajectory is read, not in listings."
     )
 
 
 class ScenarioUsage(BaseModel):
-    scenario: str = Field(description='"" for runs that named no scenario.')
-    uses: int
-    call_success_rate: float
-    runs: int
-    run_success_rate: float | None
+    """One `tool_effectiveness_metrics` row: a tool in one scenario."""
+
+    scenario_type: str = Field(description='"" for runs that named no scenario.')
+    usage_count: int
+    success_count: int
+    run_count: int
+    run_success_count: int
+    total_execution_time: float = Field(description="Seconds over all uses.")
+    avg_effectiveness_score: float = Field(
+        description="Smoothed success over calls and run outcomes; 0.5 with no evidence."
+    )
+    last_used_at: datetime | None = None
 
 
 class ErrorPattern(BaseModel):

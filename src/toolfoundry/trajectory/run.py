@@ -46,27 +46,29 @@ class TrajectoryRun:
 
     @property
     def id(self) -> str:
-        return self.trajectory.id
+        return self.trajectory.trajectory_id
 
     async def call(self, ref: str, arguments: dict[str, Any] | None = None) -> ToolResult:
         return await self._service.call(self.id, ref, arguments)
 
     async def step(self, step_type: StepType | str, **fields: Any) -> None:
-        """Record any other decision: `input`, `output`, `llm_interaction`, `duration_ms` …"""
+        """Record any other decision: `input_data`, `output_data`, `llm_interaction`,
+        `execution_time` (seconds) …"""
         await self._service.add_step(self.id, StepInput(step_type=StepType(step_type), **fields))
 
     async def discover(
         self, query: str | None = None, *, top_k: int = 5, mode: DiscoverMode = "auto"
     ) -> DiscoveryResult:
         """Discover tools and record the three reasoning steps the result carries."""
-        query = query or self.trajectory.query
+        query = query or self.trajectory.user_query
         started = time.perf_counter()
         result = await self._service.library.discover(query, top_k=top_k, mode=mode)
-        elapsed = (time.perf_counter() - started) * 1000
+        elapsed = time.perf_counter() - started
         analysis = result.analysis
         # The agent's own scenario wins; "general" says nothing worth learning under.
-        if self.trajectory.scenario is None and analysis.scenario_classification != "general":
-            self.trajectory.scenario = analysis.scenario_classification
+        scenario = analysis.scenario_classification
+        if self.trajectory.identified_scenario is None and scenario != "general":
+            self.trajectory.identified_scenario = scenario
         for step_type, output in (
             (StepType.SCENARIO_IDENTIFICATION, analysis.model_dump(mode="json")),
             (StepType.TOOLKIT_SELECTION, result.toolkit_selection.model_dump(mode="json")),
@@ -74,9 +76,9 @@ class TrajectoryRun:
         ):
             await self.step(
                 step_type,
-                input={"query": query, "mode": result.mode},
-                output=output,
-                duration_ms=elapsed,
+                input_data={"query": query, "mode": result.mode},
+                output_data=output,
+                execution_time=elapsed,
             )
         return result
 
@@ -103,6 +105,6 @@ class TrajectoryRun:
             outcome = TrajectoryFinish(
                 success=False, result={"error": f"{type(exc).__name__}: {exc}"}
             )
-        if outcome.scenario is None and self.trajectory.scenario:
-            outcome.scenario = self.trajectory.scenario
+        if outcome.scenario is None and self.trajectory.identified_scenario:
+            outcome.scenario = self.trajectory.identified_scenario
         self._trajectory = await self._service.finish(self.id, outcome)

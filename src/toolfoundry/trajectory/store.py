@@ -34,15 +34,16 @@ class TrajectoryStore:
 
     async def start(self, start: TrajectoryStart) -> Trajectory:
         row = TrajectoryRow(
-            id=f"tr_{uuid.uuid4().hex[:20]}",
+            trajectory_id=f"tr_{uuid.uuid4().hex[:20]}",
             user_query=start.query.strip(),
-            scenario=start.scenario or None,
+            identified_scenario=start.scenario or None,
             agent_version=start.agent_version,
             llm_model=start.llm_model,
             meta=start.metadata,
             status="running",
             total_steps=0,
-            started_at=utcnow(),
+            start_time=utcnow(),
+            created_at=utcnow(),
         )
         if not row.user_query:
             raise InvalidInputError(
@@ -64,7 +65,10 @@ class TrajectoryStore:
         async with self._sessions() as session:
             index = await session.scalar(
                 update(TrajectoryRow)
-                .where(TrajectoryRow.id == trajectory_id, TrajectoryRow.status == "running")
+                .where(
+                    TrajectoryRow.trajectory_id == trajectory_id,
+                    TrajectoryRow.status == "running",
+                )
                 .values(total_steps=TrajectoryRow.total_steps + 1)
                 .returning(TrajectoryRow.total_steps)
             )
@@ -75,14 +79,14 @@ class TrajectoryStore:
                 step_index=index,
                 step_type=step.step_type.value,
                 tool_id=step.tool_id,
-                input_data=step.input,
-                output_data=step.output,
+                input_data=step.input_data,
+                output_data=step.output_data,
                 llm_interaction=step.llm_interaction,
-                performance=step.performance,
-                duration_ms=step.duration_ms,
+                performance_metrics=step.performance_metrics,
+                execution_time=step.execution_time,
                 success=step.success,
                 error_type=step.error_type,
-                created_at=utcnow(),
+                timestamp=utcnow(),
             )
             session.add(row)
             await session.commit()
@@ -92,7 +96,7 @@ class TrajectoryStore:
         """Raise unless the run exists and is not finished (before work a step would record)."""
         async with self._sessions() as session:
             status = await session.scalar(
-                select(TrajectoryRow.status).where(TrajectoryRow.id == trajectory_id)
+                select(TrajectoryRow.status).where(TrajectoryRow.trajectory_id == trajectory_id)
             )
             if status != "running":
                 await self._refuse(session, trajectory_id)
@@ -109,12 +113,15 @@ class TrajectoryStore:
                 # and (on SQLite) takes the write lock for the rest of the transaction.
                 claimed = await session.execute(
                     update(TrajectoryRow)
-                    .where(TrajectoryRow.id == trajectory_id, TrajectoryRow.status == "running")
+                    .where(
+                        TrajectoryRow.trajectory_id == trajectory_id,
+                        TrajectoryRow.status == "running",
+                    )
                     .values(
                         status="succeeded" if finish.success else "failed",
                         final_success=finish.success,
                         final_result=finish.result,
-                        ended_at=ended,
+                        end_time=ended,
                     )
                 )
                 if claimed.rowcount == 0:  # type: ignore[attr-defined]
@@ -122,8 +129,8 @@ class TrajectoryStore:
                 run = await session.get(TrajectoryRow, trajectory_id, populate_existing=True)
                 assert run is not None
                 if finish.scenario:
-                    run.scenario = finish.scenario
-                run.duration_ms = (ended - _aware(run.started_at)).total_seconds() * 1000
+                    run.identified_scenario = finish.scenario
+                run.total_execution_time = (ended - _aware(run.start_time)).total_seconds()
                 steps = await self._steps(session, trajectory_id)
                 tool_ids = await learn_from_run(session, run, steps)
                 try:
@@ -154,16 +161,16 @@ class TrajectoryStore:
         tool_id: str | None = None,
     ) -> list[Trajectory]:
         """Newest first; `tool_id` keeps runs that called that tool."""
-        stmt = select(TrajectoryRow).order_by(TrajectoryRow.started_at.desc()).limit(limit)
+        stmt = select(TrajectoryRow).order_by(TrajectoryRow.start_time.desc()).limit(limit)
         if scenario is not None:
-            stmt = stmt.where(TrajectoryRow.scenario == scenario)
+            stmt = stmt.where(TrajectoryRow.identified_scenario == scenario)
         if success is not None:
             stmt = stmt.where(TrajectoryRow.final_success.is_(success))
         if tool_id is not None:
             used = select(TrajectoryStepRow.trajectory_id).where(
                 TrajectoryStepRow.tool_id == tool_id
             )
-            stmt = stmt.where(TrajectoryRow.id.in_(used))
+            stmt = stmt.where(TrajectoryRow.trajectory_id.in_(used))
         async with self._sessions() as session:
             rows = (await session.scalars(stmt)).all()
         return [_trajectory(r) for r in rows]
@@ -173,8 +180,8 @@ class TrajectoryStore:
         taught stays in the per-scenario tool metrics; their requests stop teaching discovery."""
         cutoff = utcnow() - older_than
         async with self._sessions() as session:
-            old = select(TrajectoryRow.id).where(
-                TrajectoryRow.status != "running", TrajectoryRow.started_at < cutoff
+            old = select(TrajectoryRow.trajectory_id).where(
+                TrajectoryRow.status != "running", TrajectoryRow.start_time < cutoff
             )
             ids = list((await session.scalars(old)).all())
             for start in range(0, len(ids), 500):
@@ -182,7 +189,9 @@ class TrajectoryStore:
                 await session.execute(
                     delete(TrajectoryStepRow).where(TrajectoryStepRow.trajectory_id.in_(chunk))
                 )
-                await session.execute(delete(TrajectoryRow).where(TrajectoryRow.id.in_(chunk)))
+                await session.execute(
+                    delete(TrajectoryRow).where(TrajectoryRow.trajectory_id.in_(chunk))
+                )
             await session.commit()
         return len(ids)
 
@@ -203,7 +212,7 @@ class TrajectoryStore:
     async def _refuse(session: AsyncSession, trajectory_id: str) -> NoReturn:
         """Why a write to a run did not apply: it does not exist, or it is finished."""
         status = await session.scalar(
-            select(TrajectoryRow.status).where(TrajectoryRow.id == trajectory_id)
+            select(TrajectoryRow.status).where(TrajectoryRow.trajectory_id == trajectory_id)
         )
         await session.rollback()
         if status is None:
@@ -228,34 +237,34 @@ def _aware(moment: datetime) -> datetime:
 
 def _trajectory(row: TrajectoryRow) -> Trajectory:
     return Trajectory(
-        id=row.id,
-        query=row.user_query,
-        scenario=row.scenario,
+        trajectory_id=row.trajectory_id,
+        user_query=row.user_query,
+        identified_scenario=row.identified_scenario,
         agent_version=row.agent_version,
         llm_model=row.llm_model,
         metadata=row.meta or {},
         status=row.status,  # type: ignore[arg-type]
-        success=row.final_success,
-        result=row.final_result,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        final_success=row.final_success,
+        final_result=row.final_result,
         total_steps=row.total_steps,
-        duration_ms=row.duration_ms,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
+        total_execution_time=row.total_execution_time,
     )
 
 
 def _step(row: TrajectoryStepRow) -> TrajectoryStep:
     return TrajectoryStep(
         trajectory_id=row.trajectory_id,
-        index=row.step_index,
+        step_index=row.step_index,
         step_type=StepType(row.step_type),
         tool_id=row.tool_id,
-        input=row.input_data or {},
-        output=row.output_data or {},
+        input_data=row.input_data or {},
+        output_data=row.output_data or {},
         llm_interaction=row.llm_interaction,
-        performance=row.performance,
-        duration_ms=row.duration_ms,
+        performance_metrics=row.performance_metrics,
+        execution_time=row.execution_time,
         success=row.success,
         error_type=row.error_type,
-        created_at=row.created_at,
+        timestamp=row.timestamp,
     )
