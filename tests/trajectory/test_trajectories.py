@@ -78,6 +78,13 @@ async def test_bad_input_is_refused_and_nothing_is_written(library: ToolLibrary)
     stored = await trajectories.get(run)
     assert stored.total_steps == 0 and stored.steps == [] and stored.status == "failed"
     assert await trajectories.store.count() == 1
+    async with library.trajectory("typos") as typo:
+        with pytest.raises(InvalidInputError, match="step_type: Input should be") as caught:
+            await typo.step("thinking")
+        assert "task_decomposition" in (caught.value.hint or "")
+        with pytest.raises(InvalidInputError, match="ouput_data: Extra inputs"):
+            await typo.step("llm_reasoning", ouput_data={})
+    assert (await trajectories.get(typo.id)).total_steps == 0
 
 
 async def test_concurrent_steps_lose_nothing(library: ToolLibrary) -> None:

@@ -6,6 +6,9 @@ import time
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
+from pydantic import ValidationError
+
+from toolfoundry.core.errors import InvalidInputError
 from toolfoundry.trajectory.models import (
     StepInput,
     StepType,
@@ -54,7 +57,19 @@ class TrajectoryRun:
     async def step(self, step_type: StepType | str, **fields: Any) -> None:
         """Record any other decision: `input_data`, `output_data`, `llm_interaction`,
         `execution_time` (seconds) …"""
-        await self._service.add_step(self.id, StepInput(step_type=StepType(step_type), **fields))
+        try:
+            step = StepInput(step_type=step_type, **fields)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '(step)'}: {e['msg']}" for e in exc.errors()
+            )
+            raise InvalidInputError(
+                f"invalid trajectory step: {problems}",
+                hint="step_type is one of " + ", ".join(t.value for t in StepType) + "; other "
+                "fields: tool_id, input_data, output_data, llm_interaction, performance_metrics, "
+                "execution_time, success, error_type.",
+            ) from None
+        await self._service.add_step(self.id, step)
 
     async def discover(
         self, query: str | None = None, *, top_k: int = 5, mode: DiscoverMode = "auto"
