@@ -24,15 +24,15 @@ from toolfoundry.core.settings import Settings
 from toolfoundry.library import ToolLibrary
 
 
-class SyncToolLibrary:
-    """The `ToolLibrary` API, blocking. Every method mirrors the async one of the same name."""
+class _Blocking:
+    """Every method of the wrapped object, blocking, run on the portal's event loop."""
 
-    def __init__(self, library: ToolLibrary, portal: BlockingPortal) -> None:
-        self._library = library
+    def __init__(self, wrapped: Any, portal: BlockingPortal) -> None:
+        self._wrapped = wrapped
         self._portal = portal
 
     def __getattr__(self, name: str) -> Callable[..., Any]:
-        attr = getattr(self._library, name)
+        attr = getattr(self._wrapped, name)
         if not callable(attr):
             return attr
 
@@ -41,6 +41,36 @@ class SyncToolLibrary:
             return self._portal.call(functools.partial(attr, *args, **kwargs))
 
         return blocking
+
+
+class SyncTrajectoryRun(_Blocking):
+    """`TrajectoryRun`, blocking: `with library.trajectory(query) as run: run.call(...)`."""
+
+    def __enter__(self) -> SyncTrajectoryRun:
+        self._context = self._portal.wrap_async_context_manager(self._wrapped)
+        self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> bool | None:
+        return self._context.__exit__(*exc_info)
+
+
+class SyncToolLibrary(_Blocking):
+    """The `ToolLibrary` API, blocking. Every method mirrors the async one of the same name."""
+
+    @property
+    def trajectories(self) -> Any:
+        """The trajectory service (`list`, `get`, `insights` …), blocking."""
+        return _Blocking(self._wrapped.trajectories, self._portal)
+
+    @property
+    def builds(self) -> Any:
+        """The build service (`submit`, `get`, `list` …), blocking."""
+        return _Blocking(self._wrapped.builds, self._portal)
+
+    def trajectory(self, query: str, **options: Any) -> SyncTrajectoryRun:
+        """A recorded agent run, as a plain `with` block (see `ToolLibrary.trajectory`)."""
+        return SyncTrajectoryRun(self._wrapped.trajectory(query, **options), self._portal)
 
 
 @contextmanager

@@ -36,3 +36,16 @@ def test_sync_library(settings: Settings) -> None:
         assert library.call("samples.add", {"a": 1}).structured == 3
         assert [t.id for t in library.list_tools(q="case")] == ["samples.change_case"]
         assert library.catalog_version > 0
+
+
+def test_sync_trajectory(settings: Settings) -> None:
+    with open_library(settings) as library:
+        library.register_module("sample_tools")
+        with library.trajectory("add one", scenario="arithmetic") as run:
+            assert run.call("samples.add", {"a": 1}).structured == 3
+            run.step("llm_reasoning", output_data={"answer": 3})
+            run.succeed({"answer": 3})
+        stored = library.trajectories.get(run.id)
+        assert stored.final_success is True and stored.identified_scenario == "arithmetic"
+        assert [s.step_type for s in stored.steps] == ["tool_execution", "llm_reasoning"]
+        assert [t.trajectory_id for t in library.trajectories.list()] == [run.id]
