@@ -93,6 +93,11 @@ def test_trajectory_errors_are_problem_details(client: TestClient) -> None:
         f"/api/v1/trajectories/{run_id}/steps", json={"step_type": "tool_execution"}
     )
     assert no_tool.status_code == 422 and "tool_id" in no_tool.json()["detail"]
+    huge = client.post(
+        f"/api/v1/trajectories/{run_id}/steps",
+        json={"step_type": "llm_reasoning", "output_data": {"text": "x" * 300_000}},
+    )
+    assert huge.status_code == 422 and "at most 262,144 are kept" in huge.json()["detail"]
     no_outcome = client.post(f"/api/v1/trajectories/{run_id}/finish", json={})
     assert no_outcome.status_code == 422 and no_outcome.json()["errors"][0]["path"] == "success"
     # A call into an unknown run is refused before the tool runs: nothing is recorded.

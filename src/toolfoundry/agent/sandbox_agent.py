@@ -219,7 +219,7 @@ class SandboxAgent:
         await run.step(
             StepType.LLM_REASONING,
             input_data={"prompt": prompt, "tools": [t.id for t in offered]},
-            output_data=output.model_dump(),
+            output_data={"answer": output.answer[:10_000], "completed": output.completed},
             llm_interaction=interaction,
             execution_time=time.perf_counter() - began,
             success=output.completed,

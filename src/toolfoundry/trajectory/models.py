@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from toolfoundry.core.models import utcnow
 
@@ -24,6 +25,7 @@ class StepType(StrEnum):
 
 
 TrajectoryStatus = Literal["running", "succeeded", "failed"]
+MAX_STEP_BYTES = 256 * 1024
 
 
 class StepInput(BaseModel):
@@ -47,6 +49,23 @@ class StepInput(BaseModel):
     execution_time: float | None = Field(default=None, ge=0, description="Seconds.")
     success: bool = True
     error_type: str | None = Field(default=None, max_length=128)
+
+    @model_validator(mode="after")
+    def _bounded(self) -> StepInput:
+        # A step is a record of a decision, not a blob store: a runaway payload would bloat
+        # every read of the run.
+        size = len(
+            json.dumps(
+                [self.input_data, self.output_data, self.llm_interaction, self.performance_metrics],
+                default=str,
+            )
+        )
+        if size > MAX_STEP_BYTES:
+            raise ValueError(
+                f"the step's data is {size:,} bytes; at most {MAX_STEP_BYTES:,} are kept — "
+                "store large outputs elsewhere and record a reference or a summary"
+            )
+        return self
 
 
 class TrajectoryStep(StepInput):
