@@ -63,7 +63,7 @@ async def test_meta_only_and_call_tool(library_with_samples: ToolLibrary) -> Non
             await client.call_tool("call_tool", {"name": "samples.ad", "arguments": {}})
 
 
-async def test_gateway_over_streamable_http_inside_serve(settings) -> None:  # type: ignore[no-untyped-def]
+async def test_gateway_over_streamable_http_inside_serve(settings, admin_token) -> None:  # type: ignore[no-untyped-def]
     """`toolfoundry serve` exposes the gateway at /mcp next to the REST API."""
     import asyncio
     import socket
@@ -84,7 +84,7 @@ async def test_gateway_over_streamable_http_inside_serve(settings) -> None:  # t
         while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
             await asyncio.sleep(0.02)
         base = f"http://127.0.0.1:{port}"
-        async with Client(f"{base}/mcp") as client:
+        async with Client(f"{base}/mcp", auth=admin_token) as client:
             names = {t.name for t in await client.list_tools()}
             assert {"discover_tools", "call_tool"} <= names
         async with httpx.AsyncClient() as http:

@@ -1,0 +1,50 @@
+"""The request guards every app gets — trusted Host, authentication, body limit — and what
+authentication needs at start-up (the admin token file, or the auth-off warning)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from toolfoundry.api.auth_middleware import AuthMiddleware
+from toolfoundry.api.body_limit import BodyLimitMiddleware
+from toolfoundry.api.trusted_hosts import TrustedHostMiddleware, allowed_hosts
+from toolfoundry.auth.authenticator import Authenticator
+from toolfoundry.auth.exposure import AUTH_OFF_WARNING
+from toolfoundry.auth.token_file import ensure_admin_token
+from toolfoundry.auth.tokens import TokenStore
+from toolfoundry.library import ToolLibrary
+
+log = logging.getLogger(__name__)
+
+
+def install_security(app: FastAPI, library: ToolLibrary) -> Authenticator:
+    settings = library.settings
+    authenticator = Authenticator(
+        TokenStore(library.catalog.sessions), cache_seconds=settings.auth_cache_seconds
+    )
+    # Added innermost first: a bad Host is refused before anything else, an unauthenticated
+    # caller before its body is read.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        AuthMiddleware,
+        authenticator=authenticator,
+        enabled=settings.auth,
+        metrics_public=settings.metrics_public,
+    )
+    app.add_middleware(
+        TrustedHostMiddleware, hosts=allowed_hosts(settings.host, settings.allowed_hosts)
+    )
+    app.state.authenticator = authenticator
+    return authenticator
+
+
+async def start_security(authenticator: Authenticator, library: ToolLibrary) -> Path | None:
+    """The admin token file's path (made on first start), or None with a warning if auth is
+    off — logged on every start so nobody forgets it."""
+    if not library.settings.auth:
+        log.warning(AUTH_OFF_WARNING)
+        return None
+    return await ensure_admin_token(authenticator.store, library.settings.data_dir)
