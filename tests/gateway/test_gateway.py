@@ -6,6 +6,7 @@ import pytest
 import sample_tools
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
 
 from toolfoundry import ToolLibrary
 from toolfoundry.gateway import build_gateway
@@ -89,6 +90,13 @@ async def test_gateway_over_streamable_http_inside_serve(settings, admin_token) 
             assert {"discover_tools", "call_tool"} <= names
         async with httpx.AsyncClient() as http:
             assert (await http.get(f"{base}/health")).json() == {"status": "ok"}
+            initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+            refused = await http.post(f"{base}/mcp", json=initialize)
+            assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
+            assert refused.headers["www-authenticate"].startswith("Bearer")
+        with pytest.raises(MCPError, match="error response"):  # the client sees no session
+            async with Client(f"{base}/mcp") as anonymous:
+                await anonymous.list_tools()
     finally:
         server.should_exit = True
         await task
