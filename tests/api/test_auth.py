@@ -36,6 +36,8 @@ def anonymous(client: TestClient) -> TestClient:
 def test_open_endpoints_and_401s(anonymous: TestClient) -> None:
     for path in ("/health", "/ready", "/openapi.json", "/docs"):
         assert anonymous.get(path).status_code == 200, path
+    schema = anonymous.get("/openapi.json").json()  # /docs gets an Authorize button
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     missing = anonymous.get("/api/v1/tools")
     assert missing.status_code == 401
     assert missing.headers["content-type"] == "application/problem+json"

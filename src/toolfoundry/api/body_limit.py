@@ -34,10 +34,9 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = problem_response(PayloadTooLargeError(self.max_bytes), {"Connection": "close"})
         for name, value in scope["headers"]:
             if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await refusal(scope, receive, send)
+                await self.refuse(scope, receive, send)
                 return
         received = 0
         refused = False
@@ -53,7 +52,7 @@ class BodyLimitMiddleware:
                 if received > self.max_bytes:
                     refused = True
                     if not started:
-                        await refusal(scope, receive, send)
+                        await self.refuse(scope, receive, send)
                     return {"type": "http.disconnect"}
             return message
 
@@ -70,3 +69,7 @@ class BodyLimitMiddleware:
         except Exception:
             if not refused:
                 raise
+
+    async def refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        error = PayloadTooLargeError(self.max_bytes)
+        await problem_response(error, {"Connection": "close"})(scope, receive, send)

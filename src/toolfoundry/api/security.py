@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -38,7 +39,23 @@ def install_security(app: FastAPI, library: ToolLibrary) -> Authenticator:
         TrustedHostMiddleware, hosts=allowed_hosts(settings.host, settings.allowed_hosts)
     )
     app.state.authenticator = authenticator
+    _document_bearer_auth(app)
     return authenticator
+
+
+def _document_bearer_auth(app: FastAPI) -> None:
+    """Declare the bearer scheme in the OpenAPI schema, so /docs offers an Authorize button."""
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build_schema()  # caches itself in app.openapi_schema
+            schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+            schemes["bearer"] = {"type": "http", "scheme": "bearer"}
+            schema["security"] = [{"bearer": []}]
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 async def start_security(authenticator: Authenticator, library: ToolLibrary) -> Path | None:
