@@ -14,6 +14,7 @@ from toolfoundry.api.body_limit import BodyLimitMiddleware
 from toolfoundry.api.trusted_hosts import TrustedHostMiddleware, allowed_hosts
 from toolfoundry.auth.authenticator import Authenticator
 from toolfoundry.auth.exposure import AUTH_OFF_WARNING
+from toolfoundry.auth.jwt_tokens import JwtVerifier
 from toolfoundry.auth.token_file import ensure_admin_token
 from toolfoundry.auth.tokens import TokenStore
 from toolfoundry.library import ToolLibrary
@@ -24,7 +25,9 @@ log = logging.getLogger(__name__)
 def install_security(app: FastAPI, library: ToolLibrary) -> Authenticator:
     settings = library.settings
     authenticator = Authenticator(
-        TokenStore(library.catalog.sessions), cache_seconds=settings.auth_cache_seconds
+        TokenStore(library.catalog.sessions),
+        cache_seconds=settings.auth_cache_seconds,
+        jwt=JwtVerifier.from_settings(settings),
     )
     # Added innermost first: a bad Host is refused before anything else, an unauthenticated
     # caller before its body is read.

@@ -6,9 +6,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from toolfoundry.auth.scopes import Scope, allows
-from toolfoundry.auth.tokens import ApiToken, TokenStore, hash_token
+from toolfoundry.auth.tokens import PREFIX, ApiToken, TokenStore, hash_token
 from toolfoundry.core.errors import AuthenticationError, InsufficientScopeError
 from toolfoundry.core.models import utcnow
 
@@ -37,16 +38,30 @@ class Principal:
             raise InsufficientScopeError(needed.value, sorted(self.scopes))
 
 
+class JwtVerification(Protocol):
+    async def verify(self, token: str) -> tuple[Principal, float | None] | None: ...
+
+
 class Authenticator:
-    def __init__(self, store: TokenStore, *, cache_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        store: TokenStore,
+        *,
+        cache_seconds: float = 5.0,
+        jwt: JwtVerification | None = None,
+    ) -> None:
         self.store = store
         self.cache_seconds = cache_seconds
+        self.jwt = jwt
         self._cache: dict[str, tuple[ApiToken, float]] = {}
+        self._jwt_cache: dict[str, tuple[Principal, float]] = {}
 
     async def authenticate(self, secret: str | None) -> Principal:
         """The caller behind `secret`; AuthenticationError saying why not otherwise."""
         if not secret:
             raise AuthenticationError("No bearer token was sent.", hint=HINT)
+        if self.jwt is not None and not secret.startswith(PREFIX):
+            return await self._authenticate_jwt(secret)
         key = hash_token(secret)
         cached = self._cache.get(key)
         now = time.monotonic()
@@ -67,6 +82,28 @@ class Authenticator:
             token.last_used_at = when
             await self.store.touch(token.name, when)
         return Principal(token.name, frozenset(token.scopes))
+
+    async def _authenticate_jwt(self, token: str) -> Principal:
+        key = hash_token(token)
+        now = time.monotonic()
+        cached = self._jwt_cache.get(key)
+        if cached is not None and now < cached[1]:
+            return cached[0]
+        verified = await self.jwt.verify(token)  # type: ignore[union-attr]
+        if verified is None:
+            raise AuthenticationError(
+                "The JWT is not valid (signature, expiry, issuer or audience).", hint=HINT
+            )
+        principal, expires_at = verified
+        # Trusted until the cache time runs out, never past the token's own expiry.
+        valid_for = self.cache_seconds
+        if expires_at is not None:
+            valid_for = min(valid_for, expires_at - time.time())
+        if valid_for > 0:
+            if len(self._jwt_cache) > 10_000:  # many short-lived tokens: start over
+                self._jwt_cache.clear()
+            self._jwt_cache[key] = (principal, now + valid_for)
+        return principal
 
     def forget(self, name: str | None = None) -> None:
         """Drop cached tokens (one by name, or all) — after a revocation in this process."""

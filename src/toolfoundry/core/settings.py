@@ -102,6 +102,17 @@ class Settings(BaseSettings):
         description="Comma-separated Host header values accepted besides localhost, 127.0.0.1, "
         "::1 and the bind address (`*.example.com` patterns allowed); `*` accepts any.",
     )
+    jwt_jwks_url: str | None = Field(
+        default=None,
+        description="Also accept JWTs from an identity provider, verified with this JWKS URL.",
+    )
+    jwt_issuer: str | None = Field(default=None, description="Required `iss` of JWTs.")
+    jwt_audience: str | None = Field(default=None, description="Required `aud` of JWTs.")
+    jwt_scope_prefix: str = Field(
+        default="",
+        description="JWT scopes granting toolfoundry scopes: with `toolfoundry:`, the IdP "
+        "scope `toolfoundry:read` grants `read`.",
+    )
     builder_token: str | None = Field(
         default=None,
         description="Bearer token for a remote build service (default: the local admin token).",
