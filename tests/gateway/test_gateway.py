@@ -77,9 +77,8 @@ async def test_gateway_over_streamable_http_inside_serve(settings, admin_token) 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(settings)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
@@ -88,6 +87,8 @@ async def test_gateway_over_streamable_http_inside_serve(settings, admin_token) 
         async with Client(f"{base}/mcp", auth=admin_token) as client:
             names = {t.name for t in await client.list_tools()}
             assert {"discover_tools", "call_tool"} <= names
+            with pytest.raises(ToolError, match="No tool named"):  # past the scope check
+                await client.call_tool("call_tool", {"name": "samples.add", "arguments": {}})
         async with httpx.AsyncClient() as http:
             assert (await http.get(f"{base}/health")).json() == {"status": "ok"}
             initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
@@ -97,6 +98,18 @@ async def test_gateway_over_streamable_http_inside_serve(settings, admin_token) 
         with pytest.raises(MCPError, match="error response"):  # the client sees no session
             async with Client(f"{base}/mcp") as anonymous:
                 await anonymous.list_tools()
+
+        # A `read` token lists and discovers; calling a tool needs `call`.
+        from toolfoundry.auth import TokenStore
+
+        store = TokenStore(app.state.library.catalog.sessions)
+        _, reader = await store.create("mcp-reader", ["read"])
+        async with Client(f"{base}/mcp", auth=reader) as client:
+            assert "call_tool" in {t.name for t in await client.list_tools()}
+            found = await client.call_tool("discover_tools", {"query": "anything"})
+            assert "tools" in found.structured_content
+            with pytest.raises(ToolError, match="needs the 'call' scope"):
+                await client.call_tool("call_tool", {"name": "samples.add", "arguments": {}})
     finally:
         server.should_exit = True
         await task

@@ -13,7 +13,8 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # (methods, path pattern, scope); the first match wins. Patterns match the whole path.
 RULES: list[tuple[frozenset[str] | None, re.Pattern[str], Scope]] = [
-    (None, re.compile(r"/mcp(/.*)?"), Scope.call),  # the MCP gateway: its purpose is calling
+    # The MCP gateway: `read` lists and discovers; its own middleware asks `call` for calls.
+    (None, re.compile(r"/mcp(/.*)?"), Scope.read),
     (frozenset({"POST"}), re.compile(r"/api/v1/tools/[^/]+/call"), Scope.call),
     (frozenset({"POST"}), re.compile(r"/api/v1/discover"), Scope.read),
     (frozenset({"POST"}), re.compile(r"/api/v1/agent/run"), Scope.call),
