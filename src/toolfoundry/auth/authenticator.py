@@ -3,15 +3,20 @@ dict lookup, not a database round trip."""
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from toolfoundry.auth.scopes import Scope, allows
 from toolfoundry.auth.tokens import PREFIX, ApiToken, TokenStore, hash_token
 from toolfoundry.core.errors import AuthenticationError, InsufficientScopeError
 from toolfoundry.core.models import utcnow
+
+log = logging.getLogger(__name__)
 
 # last_used_at is for people ("is this token still in use?"), so one write a minute is plenty.
 TOUCH_EVERY = timedelta(minutes=1)
@@ -80,7 +85,10 @@ class Authenticator:
         when = utcnow()
         if token.last_used_at is None or when - token.last_used_at >= TOUCH_EVERY:
             token.last_used_at = when
-            await self.store.touch(token.name, when)
+            try:
+                await self.store.touch(token.name, when)
+            except SQLAlchemyError as exc:  # bookkeeping must not fail the request
+                log.warning("could not record the use of token %r: %s", token.name, exc)
         return Principal(token.name, frozenset(token.scopes))
 
     async def _authenticate_jwt(self, token: str) -> Principal:
