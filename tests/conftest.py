@@ -68,8 +68,27 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        data_dir=tmp_path, database_url=database_url, load_starters=False, retry_backoff=0.01
+        data_dir=tmp_path,
+        database_url=database_url,
+        load_starters=False,
+        retry_backoff=0.01,
+        allowed_hosts="testserver",  # Starlette's TestClient sends `Host: testserver`
     )
+
+
+@pytest.fixture
+async def admin_token(settings: Settings) -> str:
+    """The admin token of the test's data directory and database — the one an app started on
+    these settings finds and keeps (auth is on by default)."""
+    from toolfoundry.auth import admin_token
+
+    return await admin_token(settings)
+
+
+@pytest.fixture
+def auth_headers(admin_token: str) -> dict[str, str]:
+    """`Authorization: Bearer <admin token>`, for TestClient(headers=...) and httpx clients."""
+    return {"Authorization": f"Bearer {admin_token}"}
 
 
 @pytest.fixture

@@ -128,9 +128,9 @@ async def test_a_failing_model_is_a_503_and_a_failed_run(library: ToolLibrary) -
 
 
 @pytest.fixture
-def client(starters: Settings) -> Iterator[TestClient]:
+def client(starters: Settings, auth_headers: dict[str, str]) -> Iterator[TestClient]:
     library = ToolLibrary(starters, llm=statistician())
-    with TestClient(create_app(library=library)) as test_client:
+    with TestClient(create_app(library=library), headers=auth_headers) as test_client:
         yield test_client
         # The app does not close a library it was given; close it on the app's event loop.
         test_client.portal.call(library.aclose)  # type: ignore[union-attr]

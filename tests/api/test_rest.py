@@ -100,14 +100,16 @@ def test_patch_enable_disable_deprecate(client: TestClient) -> None:
     assert bad.status_code == 422
 
 
-def test_unavailable_backend_is_503(client: TestClient, settings: Settings) -> None:
+def test_unavailable_backend_is_503(
+    client: TestClient, settings: Settings, auth_headers: dict[str, str]
+) -> None:
     def local_tool(x: int) -> int:
         """Defined in a test: cannot be re-imported after a restart."""
         return x
 
     library = client.app.state.library  # type: ignore[attr-defined]
     client.portal.call(lambda: library.register(local_tool, toolkit="ephemeral"))  # type: ignore[union-attr]
-    with TestClient(create_app(settings)) as restarted:
+    with TestClient(create_app(settings), headers=auth_headers) as restarted:
         response = restarted.post(
             "/api/v1/tools/ephemeral.local_tool/call", json={"arguments": {"x": 1}}
         )

@@ -33,8 +33,8 @@ class HangingStrategy:
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+def client(settings: Settings, auth_headers: dict[str, str]) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), headers=auth_headers) as test_client:
         test_client.app.state.library.builds.register_strategy(HangingStrategy())  # type: ignore[attr-defined]
         yield test_client
 

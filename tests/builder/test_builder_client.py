@@ -13,13 +13,20 @@ import uvicorn
 
 from toolfoundry import Settings
 from toolfoundry.api.app import create_app
+from toolfoundry.auth import read_admin_token
 from toolfoundry.builder.client import MCPBuilderClient
 from toolfoundry.builder.sandbox import sandbox_available
-from toolfoundry.core.errors import BackendUnavailableError, InvalidInputError, NotFoundError
+from toolfoundry.core.errors import (
+    AuthenticationError,
+    BackendUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+)
 
 
 @pytest.fixture
 def service_url(tmp_path: Path) -> Iterator[str]:
+    """A live build service; its admin token is in `tmp_path` (see `token`)."""
     settings = Settings(
         data_dir=tmp_path,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}",
@@ -40,8 +47,11 @@ def service_url(tmp_path: Path) -> Iterator[str]:
     thread.join(timeout=30)
 
 
-async def test_errors_map_to_library_errors(service_url: str) -> None:
-    async with MCPBuilderClient(service_url) as client:
+async def test_errors_map_to_library_errors(service_url: str, tmp_path: Path) -> None:
+    async with MCPBuilderClient(service_url) as anonymous:
+        with pytest.raises(AuthenticationError, match="token"):
+            await anonymous.get_build_status("bld_nope")
+    async with MCPBuilderClient(service_url, api_key=read_admin_token(tmp_path)) as client:
         with pytest.raises(InvalidInputError):
             await client.submit_build_request({"requirement": {"description": ""}})
         with pytest.raises(NotFoundError):
@@ -53,8 +63,8 @@ async def test_errors_map_to_library_errors(service_url: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not sandbox_available().available, reason="no sandbox")
-async def test_remote_build_completes(service_url: str) -> None:
-    async with MCPBuilderClient(service_url) as client:
+async def test_remote_build_completes(service_url: str, tmp_path: Path) -> None:
+    async with MCPBuilderClient(service_url, api_key=read_admin_token(tmp_path)) as client:
         submitted = await client.submit_build_request(
             {
                 "requirement": {

@@ -15,6 +15,7 @@ from test_llm_loop import add_script
 
 from toolfoundry import Settings, ToolLibrary
 from toolfoundry.api.app import create_app
+from toolfoundry.auth import read_admin_token
 from toolfoundry.builder.sandbox import sandbox_available
 
 pytestmark = pytest.mark.skipif(
@@ -66,7 +67,8 @@ def test_discover_build_missing_over_rest_without_a_model(tmp_path: Path) -> Non
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'catalog.db'}",
         load_starters=False,
     )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), base_url="http://localhost") as client:
+        client.headers["Authorization"] = f"Bearer {read_admin_token(tmp_path)}"
         response = client.post(
             "/api/v1/discover",
             json={"query": "transcribe an audio file", "build_missing": True, "budget": 60},

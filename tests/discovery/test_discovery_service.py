@@ -154,7 +154,9 @@ async def test_gateway_discover_tools_uses_discovery(library: ToolLibrary) -> No
     assert result.structured_content["mode"] == "retrieval"
 
 
-def test_rest_and_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rest_and_cli(
+    settings: Settings, auth_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     import json
 
     from fastapi.testclient import TestClient
@@ -164,7 +166,7 @@ def test_rest_and_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> No
     from toolfoundry.cli.main import app
     from toolfoundry.core.settings import get_settings
 
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=auth_headers) as client:
         response = client.post("/api/v1/discover", json={"query": "url slug", "top_k": 2})
         assert response.status_code == 200, response.text
         assert response.json()["tool_filtering"]["tools"][0]["id"] == "text.slugify"

@@ -21,6 +21,7 @@ from toolfoundry.api.routers import (
     tools,
     trajectories,
 )
+from toolfoundry.api.security import install_security, start_security
 from toolfoundry.core.settings import Settings
 from toolfoundry.gateway import build_gateway
 from toolfoundry.library import ToolLibrary
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await lib.start()
+        app.state.admin_token_file = await start_security(authenticator, lib)
         lib.discovery.start()  # type: ignore[union-attr]  # index now, not on the first request
         # Build workers run inside the API server; recovering interrupted builds must not hold
         # up the first requests.
@@ -57,6 +59,7 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    authenticator = install_security(app, lib)
     for router in (
         health.router,
         toolkits.router,
@@ -82,6 +85,7 @@ def create_builder_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await lib.start()
+        app.state.admin_token_file = await start_security(authenticator, lib)
         await lib.builds.start()
         app.state.library = lib
         try:
@@ -96,6 +100,7 @@ def create_builder_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_problem_handlers(app)
+    authenticator = install_security(app, lib)
     app.include_router(health.router)
     app.include_router(builds.router)
     return app

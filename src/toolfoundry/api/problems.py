@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.types import Receive, Scope, Send
 
 from toolfoundry.core.errors import ToolfoundryError
 
@@ -22,10 +23,34 @@ def _location(loc: tuple[object, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
+def problem_response(exc: ToolfoundryError, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The error as a problem-details response (also usable from plain ASGI middleware)."""
+    return JSONResponse(
+        exc.to_problem(), status_code=exc.status_code, media_type=PROBLEM, headers=headers
+    )
+
+
+async def send_problem(
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    exc: ToolfoundryError,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer from plain ASGI middleware; a WebSocket handshake is refused with the same body
+    where the server supports denial responses, else closed with 1008 (policy violation)."""
+    if scope["type"] == "websocket" and "websocket.http.response" not in scope.get(
+        "extensions", {}
+    ):
+        await send({"type": "websocket.close", "code": 1008, "reason": exc.title})
+        return
+    await problem_response(exc, headers)(scope, receive, send)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ToolfoundryError)
     async def _toolfoundry(_: Request, exc: ToolfoundryError) -> JSONResponse:
-        return JSONResponse(exc.to_problem(), status_code=exc.status_code, media_type=PROBLEM)
+        return problem_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

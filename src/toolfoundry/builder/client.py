@@ -9,7 +9,12 @@ from typing import Any
 import httpx
 
 from toolfoundry.builder.events import TERMINAL
-from toolfoundry.core.errors import BackendUnavailableError, InvalidInputError, NotFoundError
+from toolfoundry.core.errors import (
+    AuthenticationError,
+    BackendUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+)
 
 
 class MCPBuilderClient:
@@ -59,6 +64,13 @@ class MCPBuilderClient:
                 f"build service at {self._http.base_url} unreachable: {exc}",
                 hint="Check TOOLFOUNDRY_BUILDER_URL and that `toolfoundry builder serve` runs.",
             ) from exc
+        if response.status_code in (401, 403):
+            problem = response.json()
+            raise AuthenticationError(
+                f"build service refused the request: {problem.get('detail', response.text)}",
+                hint="Set TOOLFOUNDRY_BUILDER_TOKEN to a token with the `build` scope "
+                "(`toolfoundry auth create-token --name builder --scope build --scope read`).",
+            )
         if response.status_code == 404:
             raise NotFoundError(response.json().get("detail", "not found"))
         if response.status_code in (400, 409, 422):

@@ -68,9 +68,13 @@ async def close_gap(library: ToolLibrary, gap: CapabilityGap, *, budget: float) 
 async def _close_remotely(
     library: ToolLibrary, gap: CapabilityGap, request: dict, budget: float
 ) -> GapResolution:
+    from toolfoundry.auth.token_file import read_admin_token
     from toolfoundry.builder.client import MCPBuilderClient
 
-    async with MCPBuilderClient(library.settings.builder_url or "") as client:
+    settings = library.settings
+    # Replicas share the database, so this data directory's admin token is valid there too.
+    token = settings.builder_token or read_admin_token(settings.data_dir)
+    async with MCPBuilderClient(settings.builder_url or "", api_key=token) as client:
         submitted = await client.submit_build_request(request)
         build_id = submitted["build_id"]
         status = await client.wait(build_id, budget)

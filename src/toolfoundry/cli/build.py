@@ -19,7 +19,7 @@ from toolfoundry.builder.events import BuildStatus
 from toolfoundry.builder.queue import BuildRecord, BuildRequest
 from toolfoundry.builder.service import BuildService
 from toolfoundry.cli.output import JsonOption, console, fail, print_json, run
-from toolfoundry.core.settings import get_settings
+from toolfoundry.cli.serving import bind_settings, on_ready
 from toolfoundry.library import ToolLibrary
 
 builds_app = typer.Typer(help="Builds of MCP servers: list, show, cancel.", no_args_is_help=True)
@@ -237,19 +237,20 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (TOOLFOUNDRY_PORT).")] = None,
 ) -> None:
     """Run the build service alone: /api/v1/build*, /health, /metrics (docs at /docs)."""
+    settings = bind_settings(host, port)  # refuse an unsafe bind before importing anything
+
     import uvicorn
 
     from toolfoundry.api.app import create_builder_app
 
-    settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
-    console.print(
-        f"toolfoundry builder on http://{host or settings.host}:{port or settings.port}/docs "
-        f"({settings.max_concurrent_builds} concurrent builds)"
+    app_ = create_builder_app(settings)
+    on_ready(
+        app_,
+        lambda: console.print(
+            f"toolfoundry builder on http://{settings.host}:{settings.port}/docs "
+            f"({settings.max_concurrent_builds} concurrent builds)"
+        ),
     )
-    uvicorn.run(
-        create_builder_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="warning",
-    )
+
+    uvicorn.run(app_, host=settings.host, port=settings.port, log_level="warning")

@@ -23,11 +23,13 @@ from typing import Annotated
 import typer
 
 from toolfoundry.cli.agent import run_agent
+from toolfoundry.cli.auth import auth_app
 from toolfoundry.cli.bench import app as bench_app
 from toolfoundry.cli.build import build, builder_app, builds_app
 from toolfoundry.cli.discover import discover
 from toolfoundry.cli.mcp import mcp_app
 from toolfoundry.cli.output import JsonOption, console, print_json, run
+from toolfoundry.cli.serving import bind_settings, on_ready
 from toolfoundry.cli.tools import toolkits_app, tools_app
 from toolfoundry.cli.trajectories import insights, trajectories_app
 from toolfoundry.core.settings import get_settings
@@ -49,6 +51,7 @@ app.command("build")(build)
 app.add_typer(builds_app, name="builds")
 app.add_typer(builder_app, name="builder")
 app.add_typer(bench_app, name="bench")
+app.add_typer(auth_app, name="auth")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 calls_app = typer.Typer(help="The call log.", no_args_is_help=True)
@@ -61,25 +64,27 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (TOOLFOUNDRY_PORT).")] = None,
 ) -> None:
     """Run the REST API (OpenAPI docs at /docs) on the configured catalog."""
+    settings = bind_settings(host, port)  # refuse an unsafe bind before importing anything
+
     import uvicorn
 
     from toolfoundry.api.app import create_app
 
-    settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
     started = time.perf_counter()
     app_ = create_app(settings)
 
-    @app_.on_event("startup")
-    async def _report() -> None:
-        console.print(
+    on_ready(
+        app_,
+        lambda: console.print(
             f"toolfoundry ready in {time.perf_counter() - started:.2f}s: "
-            f"http://{host or settings.host}:{port or settings.port}/docs "
+            f"http://{settings.host}:{settings.port}/docs "
             f"(catalog: {settings.resolved_database_url})"
-        )
+        ),
+    )
 
-    uvicorn.run(app_, host=host or settings.host, port=port or settings.port, log_level="warning")
+    uvicorn.run(app_, host=settings.host, port=settings.port, log_level="warning")
 
 
 @db_app.command("upgrade")

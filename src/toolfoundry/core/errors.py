@@ -168,3 +168,36 @@ class ToolExecutionError(ToolfoundryError):
 class TransientError(Exception):
     """Raise this (or a subclass) from a tool to say "try again later": the dispatcher retries
     it up to the tool's `retries`."""
+
+
+# --- authentication -------------------------------------------------------------------------
+
+
+class AuthenticationError(ToolfoundryError):
+    """No token, or one that is unknown, revoked or expired (401)."""
+
+    status_code = 401
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class InsufficientScopeError(ToolfoundryError):
+    """A valid token without the scope the request needs (403)."""
+
+    status_code = 403
+    code = "insufficient_scope"
+    title = "Insufficient scope"
+
+    def __init__(self, required: str, granted: Sequence[str], *, hint: str | None = None) -> None:
+        self.required = required
+        self.granted = list(granted)
+        super().__init__(
+            f"This request needs the '{required}' scope; the token has "
+            f"{', '.join(self.granted) or 'none'}.",
+            hint=hint
+            or f"Use a token with the '{required}' scope (or 'admin'): "
+            f"`toolfoundry auth create-token --name NAME --scope {required}`.",
+        )
+
+    def _extra_members(self) -> dict[str, Any]:
+        return {"required_scope": self.required, "token_scopes": self.granted}

@@ -79,6 +79,45 @@ class Settings(BaseSettings):
     web_search_api_key: str | None = None
     log_level: str = "INFO"
 
+    # --- security: authentication and request guards (docs/security.md) ---
+    auth: bool = Field(
+        default=True,
+        description="Require a bearer token on every interface; `off` is honoured only on a "
+        "loopback bind (and only for loopback clients).",
+    )
+    auth_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a verified token is trusted before the database is asked again "
+        "(a revocation by another process takes effect within this time).",
+    )
+    metrics_public: bool = Field(
+        default=False, description="Serve /metrics without a token (default: needs `read`)."
+    )
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="Largest request body accepted (413 above)."
+    )
+    allowed_hosts: str | None = Field(
+        default=None,
+        description="Comma-separated Host header values accepted besides localhost, 127.0.0.1, "
+        "::1 and the bind address (`*.example.com` patterns allowed); `*` accepts any.",
+    )
+    jwt_jwks_url: str | None = Field(
+        default=None,
+        description="Also accept JWTs from an identity provider, verified with this JWKS URL.",
+    )
+    jwt_issuer: str | None = Field(default=None, description="Required `iss` of JWTs.")
+    jwt_audience: str | None = Field(default=None, description="Required `aud` of JWTs.")
+    jwt_scope_prefix: str = Field(
+        default="",
+        description="JWT scopes granting toolfoundry scopes: with `toolfoundry:`, the IdP "
+        "scope `toolfoundry:read` grants `read`.",
+    )
+    builder_token: str | None = Field(
+        default=None,
+        description="Bearer token for a remote build service (default: the local admin token).",
+    )
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def resolved_database_url(self) -> str:

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from toolfoundry.core.errors import ToolfoundryError
 from toolfoundry.gateway.provider import CatalogProvider, error_text
+from toolfoundry.gateway.scopes import ScopeMiddleware
 from toolfoundry.library import ToolLibrary
 
 INSTRUCTIONS = (
@@ -24,7 +25,12 @@ def build_gateway(library: ToolLibrary, *, meta_only: bool | None = None) -> Fas
     if meta_only is None:
         meta_only = library.settings.gateway_meta_only
     providers = [] if meta_only else [CatalogProvider(library)]
-    server = FastMCP("toolfoundry", instructions=INSTRUCTIONS, providers=providers)
+    server = FastMCP(
+        "toolfoundry",
+        instructions=INSTRUCTIONS,
+        providers=providers,
+        middleware=[ScopeMiddleware()],
+    )
 
     @server.tool(name="discover_tools")
     async def discover_tools(

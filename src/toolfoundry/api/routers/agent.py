@@ -2,11 +2,12 @@
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolfoundry.agent import AgentRunResult
-from toolfoundry.api.deps import Library
+from toolfoundry.api.deps import Library, require_scope
+from toolfoundry.auth.scopes import Scope
 
 router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
 
@@ -25,9 +26,11 @@ class AgentRunBody(BaseModel):
 
 
 @router.post("/run")
-async def run_agent(body: AgentRunBody, library: Library) -> AgentRunResult:
+async def run_agent(body: AgentRunBody, library: Library, request: Request) -> AgentRunResult:
     """Discover tools, optionally close gaps, let the model call the tools, and answer. The run
     is a trajectory (`trajectory_id`). 422 without a configured model; 503 if the model fails."""
+    if body.build_missing:
+        require_scope(request, Scope.build)  # building is more than the route's `call`
     return await library.run_agent(
         body.query,
         scenario=body.scenario,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect, status
 from pydantic import BaseModel
 
+from toolfoundry.api.auth_middleware import WS_SUBPROTOCOL
 from toolfoundry.api.deps import Library
 from toolfoundry.builder.events import BuildStatus
 from toolfoundry.builder.queue import BuildRecord, BuildRequest, BuildResult
@@ -78,7 +79,9 @@ async def list_builds(
 async def build_progress(websocket: WebSocket, build_id: str) -> None:
     """Progress events (`{"type": "progress_update", "data": {...}}`) until the final one,
     whose `data.final` is true; then the server closes the socket."""
-    await websocket.accept()
+    # A browser that sent its token as the subprotocols ["bearer", token] needs "bearer" back.
+    offered = websocket.scope.get("subprotocols") or []
+    await websocket.accept(subprotocol=WS_SUBPROTOCOL if WS_SUBPROTOCOL in offered else None)
     service = websocket.app.state.library.builds
     try:
         async with contextlib.aclosing(service.watch(build_id)) as events:

@@ -2,10 +2,11 @@
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from toolfoundry.api.deps import Library
+from toolfoundry.api.deps import Library, require_scope
+from toolfoundry.auth.scopes import Scope
 from toolfoundry.builder.gaps import GapResolution
 from toolfoundry.discovery.results import DiscoveryResult
 
@@ -35,7 +36,7 @@ class DiscoverResponse(DiscoveryResult):
 
 
 @router.post("/discover")
-async def discover(body: DiscoverRequest, library: Library) -> DiscoverResponse:
+async def discover(body: DiscoverRequest, library: Library, request: Request) -> DiscoverResponse:
     """Query analysis → toolkit selection → tool filtering with an execution plan, plus
     capability gaps for parts of the request nothing covers. `mode` says what produced it."""
     if not body.build_missing:
@@ -43,6 +44,7 @@ async def discover(body: DiscoverRequest, library: Library) -> DiscoverResponse:
             body.query, top_k=body.top_k, toolkits=body.toolkits, mode=body.mode
         )
         return DiscoverResponse(**result.model_dump())
+    require_scope(request, Scope.build)  # building is more than the route's `read`
     result, resolutions = await library.discover_and_build(
         body.query, top_k=body.top_k, toolkits=body.toolkits, mode=body.mode, budget=body.budget
     )
