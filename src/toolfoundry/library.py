@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from toolfoundry.core.errors import BackendUnavailableError, InvalidInputError
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolResult
+from toolfoundry.core.policy import ToolPolicy
 from toolfoundry.core.settings import Settings, get_settings
 from toolfoundry.discovery.embedders import Embedder
 from toolfoundry.discovery.results import CapabilityGap, DiscoveryResult
@@ -72,8 +73,8 @@ class ToolLibrary:
         self.engine = create_engine(self.settings.resolved_database_url)
         self.catalog = Catalog(session_factory(self.engine))
         self.table = ToolTable()
-        self.functions = FunctionBackend()
-        self.mcp = McpConnectionManager()
+        self.functions = FunctionBackend(ToolPolicy.from_settings(self.settings))
+        self.mcp = McpConnectionManager(allowed_commands=self.settings.stdio_command_list)
         self.backends = BackendRegistry()
         self.backends.register(self.functions)
         self.backends.register(McpBackend(self.mcp))

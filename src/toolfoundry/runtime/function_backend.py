@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from toolfoundry.core.models import ToolKind
+from toolfoundry.core.policy import ToolPolicy, current_policy, use_policy
 from toolfoundry.registry.schema import (
     FunctionSchema,
     compile_schema_validator,
@@ -45,9 +46,11 @@ class FunctionBackend:
 
     kind = ToolKind.FUNCTION
 
-    def __init__(self) -> None:
+    def __init__(self, policy: ToolPolicy | None = None) -> None:
         self._callables: dict[str, Callable[..., Any]] = {}
         self._schemas: dict[int, FunctionSchema] = {}
+        # What the functions may touch (file roots, regex budget): made current around calls.
+        self.policy = policy or current_policy()
 
     def remember(self, source: str, fn: Callable[..., Any]) -> None:
         self._callables[source] = fn
@@ -87,12 +90,14 @@ class FunctionBackend:
 
     async def invoke(self, entry: ToolEntry, arguments: dict[str, Any]) -> ToolOutput:
         fn = entry.target
-        if asyncio.iscoroutinefunction(fn):
-            value = await fn(**arguments)
-        else:
-            # Sync code runs in a worker thread: it must not block the event loop other calls
-            # share, and the per-call timeout can only be enforced from outside the thread.
-            value = await asyncio.to_thread(functools.partial(fn, **arguments))
+        with use_policy(self.policy):
+            if asyncio.iscoroutinefunction(fn):
+                value = await fn(**arguments)
+            else:
+                # Sync code runs in a worker thread: it must not block the event loop other
+                # calls share, and the per-call timeout can only be enforced from outside the
+                # thread. to_thread copies the context, so the policy goes along.
+                value = await asyncio.to_thread(functools.partial(fn, **arguments))
         structured = to_jsonable(value)
         return ToolOutput(content=render_content(structured), structured=structured)
 
