@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +26,12 @@ def _location(loc: tuple[object, ...]) -> str:
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ToolfoundryError)
     async def _toolfoundry(_: Request, exc: ToolfoundryError) -> JSONResponse:
-        return JSONResponse(exc.to_problem(), status_code=exc.status_code, media_type=PROBLEM)
+        # A full bulkhead (SaturatedError) says when to come back.
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after else None
+        return JSONResponse(
+            exc.to_problem(), status_code=exc.status_code, media_type=PROBLEM, headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
