@@ -25,8 +25,8 @@ __all__ = ["ToolPolicy", "current_policy", "use_policy"]
 class ToolPolicy:
     files_roots: tuple[Path, ...]
     """Real (symlink-free) directories file tools may read and write under."""
-    regex_timeout: float = 1.0
-    """Seconds a caller-supplied regular expression may run."""
+    regex_timeout: float = 0.5
+    """CPU seconds a caller-supplied regular expression may run."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ToolPolicy:

@@ -94,7 +94,10 @@ class Settings(BaseSettings):
         "existing command.",
     )
     regex_timeout: float = Field(
-        default=1.0, gt=0, description="Seconds a caller's regular expression may run."
+        default=0.5,
+        gt=0,
+        description="CPU seconds a caller's regular expression may run (the `regex` engine "
+        "counts the matching thread's CPU time, so a loaded machine takes longer in wall time).",
     )
     max_concurrent_per_server: int = Field(
         default=16, ge=1, description="Calls running at once on one MCP server."
