@@ -22,7 +22,7 @@ class Bulkheads:
         self.wait = wait
         # Semaphores are created on first use and kept: one per tool or server ever called,
         # a few hundred bytes each.
-        self._limits: dict[str, tuple[asyncio.Semaphore, int]] = {}
+        self._limits: dict[str, asyncio.Semaphore] = {}
 
     @contextlib.asynccontextmanager
     async def enter(self, entry: ToolEntry) -> AsyncIterator[None]:
@@ -39,8 +39,10 @@ class Bulkheads:
 
     @contextlib.asynccontextmanager
     async def _slot(self, key: str, what: str, limit: int) -> AsyncIterator[None]:
-        semaphore, _ = self._limits.setdefault(key, (asyncio.Semaphore(limit), limit))
+        semaphore = self._limits.setdefault(key, asyncio.Semaphore(limit))
         try:
+            if self.wait <= 0 and semaphore.locked():
+                raise TimeoutError
             async with asyncio.timeout(self.wait):
                 await semaphore.acquire()
         except TimeoutError:
