@@ -79,7 +79,9 @@ class ToolLibrary:
         self.engine = create_engine(self.settings.resolved_database_url)
         self.catalog = Catalog(session_factory(self.engine))
         self.table = ToolTable()
-        self.functions = FunctionBackend(ToolPolicy.from_settings(self.settings))
+        self.functions = FunctionBackend(
+            ToolPolicy.from_settings(self.settings), threads=self.settings.max_concurrent_calls
+        )
         self.mcp = McpConnectionManager(allowed_commands=self.settings.stdio_command_list)
         self.backends = BackendRegistry()
         self.backends.register(self.functions)
@@ -163,6 +165,7 @@ class ToolLibrary:
         if self.discovery is not None:
             await self.discovery.aclose()
         await self.mcp.aclose()  # closes every session and reaps every stdio child
+        self.functions.close()
         await self.recorder.aclose()
         await self.engine.dispose()
         self._started = False

@@ -1,7 +1,7 @@
 """What a tool may touch and spend, as the running service configured it.
 
 Starter tools are plain functions; the function backend makes the service's `ToolPolicy` current
-(a context variable, which `asyncio.to_thread` carries into the worker thread) around each call,
+(a context variable, copied into the worker thread) around each call,
 so no tool reads settings or globals of its own. Called directly from Python, a tool gets the
 policy of the environment's settings.
 """
