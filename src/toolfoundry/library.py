@@ -7,6 +7,7 @@ import importlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, Self
 
@@ -14,6 +15,8 @@ from pydantic import ValidationError
 
 from toolfoundry.core.errors import BackendUnavailableError, InvalidInputError
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolResult
+from toolfoundry.core.policy import ToolPolicy
+from toolfoundry.core.private_files import private_dir
 from toolfoundry.core.settings import Settings, get_settings
 from toolfoundry.discovery.embedders import Embedder
 from toolfoundry.discovery.results import CapabilityGap, DiscoveryResult
@@ -25,6 +28,7 @@ from toolfoundry.registry.decorator import ToolOptions, tool_options
 from toolfoundry.registry.mcp_servers import McpServerInfo, McpServerRegistry
 from toolfoundry.registry.versions import parse_version
 from toolfoundry.runtime.backends import BackendRegistry
+from toolfoundry.runtime.bulkheads import Bulkheads
 from toolfoundry.runtime.dispatcher import Dispatcher
 from toolfoundry.runtime.entries import ToolSlot, ToolTable
 from toolfoundry.runtime.function_backend import FunctionBackend
@@ -69,11 +73,16 @@ class ToolLibrary:
     ) -> None:
         """`llm` and `embedder` override the configured ones (tests, embedding in a host)."""
         self.settings = settings or get_settings()
+        # Owner-only: the catalog, build artefacts and tokens live here.
+        private_dir(Path(self.settings.data_dir))
+        private_dir(Path(self.settings.data_dir) / "files")
         self.engine = create_engine(self.settings.resolved_database_url)
         self.catalog = Catalog(session_factory(self.engine))
         self.table = ToolTable()
-        self.functions = FunctionBackend()
-        self.mcp = McpConnectionManager()
+        self.functions = FunctionBackend(
+            ToolPolicy.from_settings(self.settings), threads=self.settings.max_concurrent_calls
+        )
+        self.mcp = McpConnectionManager(allowed_commands=self.settings.stdio_command_list)
         self.backends = BackendRegistry()
         self.backends.register(self.functions)
         self.backends.register(McpBackend(self.mcp))
@@ -88,6 +97,11 @@ class ToolLibrary:
             default_timeout=self.settings.default_timeout,
             max_concurrent=self.settings.max_concurrent_calls,
             retry_backoff=self.settings.retry_backoff,
+            bulkheads=Bulkheads(
+                per_tool=self.settings.max_concurrent_per_tool,
+                per_group=self.settings.max_concurrent_per_server,
+                wait=self.settings.bulkhead_wait,
+            ),
         )
         self.llm = llm if llm is not None else build_model(self.settings)
         self._embedder = embedder
@@ -151,6 +165,7 @@ class ToolLibrary:
         if self.discovery is not None:
             await self.discovery.aclose()
         await self.mcp.aclose()  # closes every session and reaps every stdio child
+        self.functions.close()
         await self.recorder.aclose()
         await self.engine.dispose()
         self._started = False

@@ -189,3 +189,31 @@ def test_module_registered_in_one_command_runs_in_the_next(env: Path) -> None:
     )
     assert called.returncode == 0, called.stderr
     assert called.stdout.strip() == "100.0"
+
+
+@pytest.mark.slow
+def test_mcp_secrets_are_never_printed(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+    import sys
+
+    command = shutil.which("mcp-server-time", path=str(Path(sys.executable).parent))
+    assert command
+    code, out = invoke("mcp", "add", "time", "--env", "API_TOKEN=s3cret-token", "--", command)
+    assert code == 0, out
+    assert "s3cret-token" not in out
+    for args in (("mcp", "list", "--json"), ("mcp", "show", "time", "--json")):
+        code, out = invoke(*args)
+        assert code == 0 and "s3cret-token" not in out
+        shown = json.loads(out)
+        config = (shown[0] if isinstance(shown, list) else shown)["config"]
+        assert config["env"] == {"API_TOKEN": "***"}
+    code, out = invoke("mcp", "show", "time")
+    assert code == 0 and "s3cret-token" not in out
+
+    # An allow-list that does not name the command: refused before it runs, nothing stored.
+    monkeypatch.setenv("TOOLFOUNDRY_STDIO_COMMANDS", "uvx,npx")
+    get_settings.cache_clear()
+    code, out = invoke("mcp", "add", "sh", "--", "/bin/sh", "-c", "exit 0")
+    assert code != 0 and "not allowed" in out and "uvx, npx" in out
+    code, out = invoke("mcp", "list", "--json")
+    assert [s["name"] for s in json.loads(out)] == ["time"]

@@ -88,7 +88,7 @@ def test_regex_flags_and_chinese() -> None:
 
 
 def test_regex_invalid_pattern_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match=r"invalid regular expression '\(abc'.*position 0"):
+    with pytest.raises(ValueError, match=r"invalid regular expression '\(abc'.*position \d+"):
         regex_find_all("x", "(abc")
     with pytest.raises(ValueError, match="invalid regular expression"):
         regex_replace("x", "[", "y")

@@ -17,6 +17,9 @@ from toolfoundry.core.errors import (
     ArgumentsError,
     BackendUnavailableError,
     InvalidInputError,
+    PathNotAllowedError,
+    PatternTimeoutError,
+    SaturatedError,
     ToolfoundryError,
 )
 from toolfoundry.core.models import Tool
@@ -160,6 +163,10 @@ class SandboxAgent:
                 except ArgumentsError as exc:
                     # The model's mistake: it gets the exact paths and fixes its call.
                     raise ModelRetry(exc.detail) from None
+                except (PathNotAllowedError, PatternTimeoutError, SaturatedError) as exc:
+                    # Refused by policy or load: the model may pick another file, a simpler
+                    # pattern or another tool, so it hears why instead of the run ending.
+                    return {"error": f"{exc.detail} {exc.hint or ''}".strip()}
                 if tool.id not in used:
                     used.append(tool.id)
                 if result.is_error:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -50,7 +51,10 @@ async def send_problem(
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ToolfoundryError)
     async def _toolfoundry(_: Request, exc: ToolfoundryError) -> JSONResponse:
-        return problem_response(exc)
+        # A full bulkhead (SaturatedError) says when to come back.
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after else None
+        return problem_response(exc, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -201,3 +201,81 @@ class InsufficientScopeError(ToolfoundryError):
 
     def _extra_members(self) -> dict[str, Any]:
         return {"required_scope": self.required, "token_scopes": self.granted}
+
+class PathNotAllowedError(ToolfoundryError):
+    """A tool was asked to touch a file outside the configured roots (TOOLFOUNDRY_FILES_ROOT)."""
+
+    status_code = 403
+    code = "path_not_allowed"
+    title = "Path outside the allowed roots"
+
+    def __init__(self, path: str, roots: Sequence[str]) -> None:
+        self.path = path
+        self.roots = list(roots)
+        super().__init__(
+            f"{path!r} is outside the directories tools may use: {', '.join(self.roots)}.",
+            hint="Put the file under one of these directories, or add its directory to "
+            "TOOLFOUNDRY_FILES_ROOT.",
+        )
+
+    def _extra_members(self) -> dict[str, Any]:
+        return {"path": self.path, "allowed_roots": self.roots}
+
+
+class CommandNotAllowedError(ToolfoundryError):
+    """A stdio MCP server's command is not on the allow-list (TOOLFOUNDRY_STDIO_COMMANDS)."""
+
+    status_code = 403
+    code = "command_not_allowed"
+    title = "Command not allowed"
+
+    def __init__(self, command: str, allowed: Sequence[str]) -> None:
+        self.command = command
+        self.allowed = list(allowed)
+        super().__init__(
+            f"command {command!r} is not allowed to run as a stdio MCP server; allowed: "
+            f"{', '.join(self.allowed) or 'none'}.",
+            hint="Use one of the allowed commands, or ask the operator to add it to "
+            "TOOLFOUNDRY_STDIO_COMMANDS.",
+        )
+
+    def _extra_members(self) -> dict[str, Any]:
+        return {"command": self.command, "allowed_commands": self.allowed}
+
+
+class PatternTimeoutError(InvalidInputError):
+    """A caller's regular expression ran past its time budget (catastrophic backtracking)."""
+
+    code = "pattern_timeout"
+    title = "Regular expression too slow"
+
+    def __init__(self, pattern: str, timeout: float) -> None:
+        self.pattern = pattern
+        self.timeout = timeout
+        super().__init__(
+            f"regular expression {pattern!r} did not finish within {timeout:g} s on this text.",
+            hint="Avoid nested or overlapping repetition such as (a+)+ or (a|aa)+; anchor the "
+            "pattern or use a possessive quantifier / atomic group (a++, (?>...)).",
+        )
+
+    def _extra_members(self) -> dict[str, Any]:
+        return {"pattern": self.pattern, "timeout": self.timeout}
+
+
+class SaturatedError(BackendUnavailableError):
+    """Every slot of a bulkhead (one tool, one MCP server) is busy: fail fast, retry later."""
+
+    code = "saturated"
+    title = "Too many concurrent calls"
+
+    def __init__(self, what: str, limit: int, *, retry_after: float = 1.0) -> None:
+        self.what = what
+        self.limit = limit
+        self.retry_after = retry_after
+        super().__init__(
+            f"{what} already runs {limit} calls at once; this call was refused, not queued.",
+            hint=f"Retry after {retry_after:g} s, or call fewer at once.",
+        )
+
+    def _extra_members(self) -> dict[str, Any]:
+        return {"limit": self.limit, "retry_after": self.retry_after}

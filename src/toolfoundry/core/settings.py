@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, computed_field
+from pydantic import Field, PrivateAttr, computed_field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -117,6 +118,54 @@ class Settings(BaseSettings):
         default=None,
         description="Bearer token for a remote build service (default: the local admin token).",
     )
+
+    # --- least privilege and bulkheads (docs/security.md) ----------------------------------
+    files_root: str | None = Field(
+        default=None,
+        description="Directories file-reading and -writing tools may touch, separated by "
+        f"{os.pathsep!r}; default: the directory the service started in, plus "
+        "<data_dir>/files.",
+    )
+    stdio_commands: str | None = Field(
+        default=None,
+        description="Allow-list of commands stdio MCP servers may run (names looked up on "
+        "PATH, or absolute paths), separated by ',' or the path separator; unset: any "
+        "existing command.",
+    )
+    regex_timeout: float = Field(
+        default=0.5,
+        gt=0,
+        description="CPU seconds a caller's regular expression may run (the `regex` engine "
+        "counts the matching thread's CPU time, so a loaded machine takes longer in wall time).",
+    )
+    max_concurrent_per_server: int = Field(
+        default=16, ge=1, description="Calls running at once on one MCP server."
+    )
+    max_concurrent_per_tool: int = Field(
+        default=16, ge=1, description="Calls running at once of one tool."
+    )
+    bulkhead_wait: float = Field(
+        default=0.5,
+        ge=0,
+        description="Seconds a call waits for a free per-server/per-tool slot before a 503.",
+    )
+    # The directory the settings were loaded in: the default file root.
+    _launch_dir: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @property
+    def files_roots(self) -> list[Path]:
+        """The configured file roots, or the launch directory and <data_dir>/files."""
+        if self.files_root:
+            return [Path(p).expanduser() for p in self.files_root.split(os.pathsep) if p]
+        return [self._launch_dir, self.data_dir / "files"]
+
+    @property
+    def stdio_command_list(self) -> list[str] | None:
+        """The stdio command allow-list, or None when any command may run."""
+        if self.stdio_commands is None:
+            return None
+        items = self.stdio_commands.replace(os.pathsep, ",").split(",")
+        return [item.strip() for item in items if item.strip()]
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -2,6 +2,7 @@
 
 from toolfoundry.mcp.breaker import BreakerState, CircuitBreaker
 from toolfoundry.mcp.config import (
+    SECRET_MASK,
     McpServerConfig,
     McpToolInfo,
     ServerState,
@@ -10,6 +11,7 @@ from toolfoundry.mcp.config import (
 )
 from toolfoundry.mcp.connection import McpConnection, ToolsChangedCallback
 from toolfoundry.mcp.errors import (
+    McpCommandNotAllowedError,
     McpConfigError,
     McpError,
     McpNotFoundError,
@@ -21,8 +23,10 @@ from toolfoundry.mcp.importers import load_server_configs, parse_mcp_servers, pa
 from toolfoundry.mcp.manager import McpConnectionManager
 
 __all__ = [
+    "SECRET_MASK",
     "BreakerState",
     "CircuitBreaker",
+    "McpCommandNotAllowedError",
     "McpConfigError",
     "McpConnection",
     "McpConnectionManager",

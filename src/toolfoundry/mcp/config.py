@@ -12,7 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from toolfoundry.mcp.breaker import BreakerState
 
-__all__ = ["McpServerConfig", "McpToolInfo", "ServerState", "ServerStatus", "Transport"]
+__all__ = [
+    "SECRET_MASK",
+    "McpServerConfig",
+    "McpToolInfo",
+    "ServerState",
+    "ServerStatus",
+    "Transport",
+]
 
 Transport = Literal["stdio", "http", "sse"]
 ServerState = Literal["connected", "connecting", "unhealthy", "stopped"]
@@ -26,6 +33,8 @@ _TRANSPORT_ALIASES: dict[str, Transport] = {
     "streamablehttp": "http",
     "sse": "sse",
 }
+# What API and CLI show instead of `env` and `headers` values: tokens live there.
+SECRET_MASK = "***"
 _STDIO_FIELDS = ("command", "args", "env", "cwd")
 _HTTP_FIELDS = ("url", "headers", "failover_urls")
 
@@ -133,6 +142,24 @@ class McpServerConfig(BaseModel):
                     "(used by stdio)"
                 )
         return self
+
+    def masked(self) -> McpServerConfig:
+        """This config with every `env` and `headers` value replaced by `***` (keys kept)."""
+        return self.model_copy(
+            update={
+                "env": dict.fromkeys(self.env, SECRET_MASK),
+                "headers": dict.fromkeys(self.headers, SECRET_MASK),
+            }
+        )
+
+    def masked_keys(self) -> list[str]:
+        """`env`/`headers` keys whose value is the mask: a copied display, not a secret."""
+        return [
+            f"{field}.{key}"
+            for field in ("env", "headers")
+            for key, value in getattr(self, field).items()
+            if value == SECRET_MASK
+        ]
 
     @property
     def urls(self) -> list[str]:

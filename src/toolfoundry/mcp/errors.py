@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import mcp_types
 
 __all__ = [
+    "McpCommandNotAllowedError",
     "McpConfigError",
     "McpError",
     "McpNotFoundError",
@@ -74,3 +75,12 @@ class McpConfigError(McpError):
 
 class McpNotFoundError(McpConfigError):
     """No server is registered under the given name."""
+
+
+class McpCommandNotAllowedError(McpConfigError):
+    """A stdio server's command is not on the configured allow-list; nothing was started."""
+
+    def __init__(self, message: str, *, server: str | None, command: str, allowed: list[str]):
+        super().__init__(message, server=server)
+        self.command = command
+        self.allowed = allowed

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import shutil
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -16,7 +16,13 @@ from fastmcp.client.transports import ClientTransport
 
 from toolfoundry.mcp.config import McpServerConfig, McpToolInfo, ServerStatus
 from toolfoundry.mcp.connection import McpConnection, ToolsChangedCallback
-from toolfoundry.mcp.errors import McpConfigError, McpError, McpNotFoundError, McpToolError
+from toolfoundry.mcp.errors import (
+    McpCommandNotAllowedError,
+    McpConfigError,
+    McpError,
+    McpNotFoundError,
+    McpToolError,
+)
 
 if TYPE_CHECKING:
     from fastmcp import FastMCP
@@ -33,7 +39,10 @@ class McpConnectionManager:
     stdio child reaped on shutdown.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, allowed_commands: Sequence[str] | None = None) -> None:
+        """`allowed_commands`: the only programs stdio servers may run (names looked up on
+        PATH, or paths); None allows any existing command."""
+        self.allowed_commands = list(allowed_commands) if allowed_commands is not None else None
         self._connections: dict[str, McpConnection] = {}
         self._adding: dict[str, McpConnection] = {}
         self._callbacks: list[ToolsChangedCallback] = []
@@ -76,7 +85,7 @@ class McpConnectionManager:
                 server=name,
             )
         if server is None:
-            _check_command(config)
+            config = self.vet(config)
         connection = McpConnection(config, server=server, on_tools_changed=self._tools_changed)
         if connect:
             self._adding[name] = connection
@@ -93,6 +102,23 @@ class McpConnectionManager:
                 del self._adding[name]
         self._connections[name] = connection
         return connection
+
+    def vet(self, config: McpServerConfig) -> McpServerConfig:
+        """Check a stdio server's command before anything runs: it must exist and be allowed.
+        Returns the config with the command as an absolute path, so a later change of PATH
+        or working directory cannot swap the program."""
+        if config.transport != "stdio" or config.command is None:
+            return config
+        command = _resolve_command(config)
+        if self.allowed_commands is not None and not _allowed(command, self.allowed_commands):
+            raise McpCommandNotAllowedError(
+                f"cannot register MCP server {config.name!r}: command {config.command!r} "
+                f"({command}) is not allowed; allowed: {', '.join(self.allowed_commands)}",
+                server=config.name,
+                command=config.command,
+                allowed=self.allowed_commands,
+            )
+        return config.model_copy(update={"command": command})
 
     async def remove(self, name: str) -> None:
         """Unregister a server and close its connection."""
@@ -174,23 +200,34 @@ class McpConnectionManager:
                 logger.exception("tools-changed callback %r failed for %r", callback, name)
 
 
-def _check_command(config: McpServerConfig) -> None:
-    """Reject a stdio command that cannot be found before spawning anything."""
-    if config.transport != "stdio" or config.command is None:
-        return
-    command = config.command
+def _resolve_command(config: McpServerConfig) -> str:
+    """The absolute path of a stdio command, or McpConfigError when it cannot be found."""
+    command = config.command or ""
+    found: str | None
     if os.sep in command:
         path = Path(config.cwd or ".") / command
-        found = path.is_file() and os.access(path, os.X_OK)
+        found = str(path) if path.is_file() and os.access(path, os.X_OK) else None
     else:
-        search_path = config.env.get("PATH", os.environ.get("PATH"))
-        found = shutil.which(command, path=search_path) is not None
-    if not found:
+        found = shutil.which(command, path=config.env.get("PATH", os.environ.get("PATH")))
+    if found is None:
         raise McpConfigError(
             f"cannot register MCP server {config.name!r}: command {command!r} was not found or "
             "is not executable; install it or give its full path",
             server=config.name,
         )
+    # Absolute but not symlink-resolved: a venv's python must stay the venv's python.
+    return os.path.abspath(found)
+
+
+def _allowed(command: str, allowed: Sequence[str]) -> bool:
+    """Whether `command` is the program of an allow-list entry (a name on the service's PATH,
+    or a path); compared as real paths, so a symlink or `..` cannot disguise another one."""
+    real = os.path.realpath(command)
+    for entry in allowed:
+        target = shutil.which(entry) if os.sep not in entry else entry
+        if target is not None and os.path.realpath(target) == real:
+            return True
+    return False
 
 
 def _error_text(result: mcp_types.CallToolResult) -> str:

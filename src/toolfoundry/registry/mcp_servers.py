@@ -16,12 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from toolfoundry.core.errors import (
     BackendUnavailableError,
+    CommandNotAllowedError,
     ConflictError,
     InvalidInputError,
     NotFoundError,
 )
 from toolfoundry.core.models import ToolKind
 from toolfoundry.mcp import (
+    SECRET_MASK,
+    McpCommandNotAllowedError,
     McpConfigError,
     McpConnectionManager,
     McpServerConfig,
@@ -58,6 +61,14 @@ def _from_server(server: str) -> ColumnElement[bool]:
     """Versions whose source is a tool of `server` (`_` is a LIKE wildcard, so escape it)."""
     pattern = f"{SOURCE_PREFIX}{server}/".replace("\\", "\\\\").replace("_", "\\_")
     return ToolVersionRow.source.like(pattern + "%", escape="\\")
+
+
+def _config_problem(exc: McpConfigError) -> InvalidInputError | CommandNotAllowedError:
+    if isinstance(exc, McpCommandNotAllowedError):
+        return CommandNotAllowedError(exc.command, exc.allowed)
+    return InvalidInputError(
+        str(exc), hint="Check the command/URL; the server must start and answer MCP."
+    )
 
 
 def catalog_name(remote_name: str) -> str:
@@ -103,7 +114,20 @@ class McpServerRegistry:
                 log.warning("MCP server %r not restored: %s", row.name, exc)
 
     async def add(self, config: McpServerConfig, *, server: Any = None) -> McpServerInfo:
-        """Connect, list the tools and store server and tools; on any failure keep nothing."""
+        """Connect, list the tools and store server and tools; on any failure keep nothing.
+
+        A stdio command is checked (exists, allowed) before anything runs or is stored."""
+        masked = config.masked_keys()
+        if masked:
+            raise InvalidInputError(
+                f"{', '.join(masked)}: {SECRET_MASK!r} is how secrets are displayed, not a value",
+                hint="Send the real secret; listings never show it.",
+            )
+        if server is None:
+            try:
+                config = self._manager.vet(config)
+            except McpConfigError as exc:
+                raise _config_problem(exc) from exc
         async with self._sessions() as session:
             if await session.get(McpServerRow, config.name) is not None:
                 raise ConflictError(
@@ -114,9 +138,7 @@ class McpServerRegistry:
         try:
             connection = await self._manager.add(config, server=server)
         except McpConfigError as exc:
-            raise InvalidInputError(
-                str(exc), hint="Check the command/URL; the server must start and answer MCP."
-            ) from exc
+            raise _config_problem(exc) from exc
         try:
             await self._catalog.ensure_toolkit(config.toolkit, f"Tools of MCP server {config.name}")
             async with self._sessions() as session:
@@ -184,7 +206,8 @@ class McpServerRegistry:
             name=row.name,
             toolkit=row.toolkit_id,
             transport=row.transport,
-            config=McpServerConfig.model_validate(row.config),
+            # Secrets (env and header values) never leave the registry: shown as "***".
+            config=McpServerConfig.model_validate(row.config).masked(),
             status=self._manager.status(name) if name in self._manager else None,
             tools=sorted(tool_ids),
             created_at=row.created_at,

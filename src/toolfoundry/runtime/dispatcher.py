@@ -9,17 +9,24 @@ from typing import Any
 from toolfoundry.core.errors import (
     ArgumentsError,
     BackendUnavailableError,
+    PathNotAllowedError,
+    PatternTimeoutError,
+    SaturatedError,
     ToolfoundryError,
     TransientError,
 )
 from toolfoundry.core.models import ToolError, ToolResult, utcnow
 from toolfoundry.registry.catalog import CallLog
-from toolfoundry.runtime.backends import BackendRegistry, ToolOutput
+from toolfoundry.runtime.backends import Backend, BackendRegistry, ToolOutput
+from toolfoundry.runtime.bulkheads import Bulkheads
 from toolfoundry.runtime.entries import ToolEntry, ToolTable
 from toolfoundry.runtime.recorder import CallRecorder
 
 # Errors worth a second try: the same call may succeed once the cause passes.
 _TRANSIENT = (TransientError, ConnectionError, TimeoutError)
+# Raised to the caller, not reported as the tool's failure: the caller must wait (backend
+# down, bulkhead full) or change the request (a file outside the roots, a runaway pattern).
+_RAISED = (BackendUnavailableError, PathNotAllowedError, PatternTimeoutError)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -38,6 +45,7 @@ class Dispatcher:
         default_timeout: float = 30.0,
         max_concurrent: int = 64,
         retry_backoff: float = 0.2,
+        bulkheads: Bulkheads | None = None,
     ) -> None:
         self.table = table
         self.backends = backends
@@ -45,6 +53,7 @@ class Dispatcher:
         self.default_timeout = default_timeout
         self.retry_backoff = retry_backoff
         self._limit = asyncio.Semaphore(max_concurrent)
+        self.bulkheads = bulkheads or Bulkheads()
 
     async def call(self, ref: str, arguments: dict[str, Any] | None = None) -> ToolResult:
         """Call a tool by id (`toolkit.tool` or `toolkit.tool@1.2.0`).
@@ -62,6 +71,26 @@ class Dispatcher:
             raise ArgumentsError(exc.errors, tool=entry.tool_id) from None
         backend = self.backends.get(entry.kind)
         timeout = entry.timeout or self.default_timeout
+        try:
+            # Taken once for the call and its retries, before a global slot: a call refused
+            # here never held one (SaturatedError, a 503 with Retry-After).
+            async with self.bulkheads.enter(entry):
+                return await self._attempts(entry, kwargs, backend, timeout, started_at, start)
+        except BackendUnavailableError as exc:
+            if not isinstance(exc, SaturatedError):
+                raise
+            self._record(entry, started_at, start, False, exc, 0)
+            raise
+
+    async def _attempts(
+        self,
+        entry: ToolEntry,
+        kwargs: dict[str, Any],
+        backend: Backend,
+        timeout: float,  # noqa: ASYNC109 - the per-attempt deadline, applied inside
+        started_at: Any,
+        start: float,
+    ) -> ToolResult:
         attempts = 0
         while True:
             attempts += 1
@@ -73,7 +102,7 @@ class Dispatcher:
                     await asyncio.sleep(self.retry_backoff * 2 ** (attempts - 1))
                     continue
                 self._record(entry, started_at, start, False, exc, attempts)
-                if isinstance(exc, BackendUnavailableError):
+                if isinstance(exc, _RAISED):
                     raise
                 return self._error_result(entry, exc, start, attempts, timeout)
             success = not output.is_error

@@ -29,6 +29,9 @@ class ToolEntry:
     retries: int = 0
     enabled: bool = True
     unavailable: str | None = None  # why the target could not be loaded, if it could not
+    # The shared resource whose calls have their own concurrency limit (e.g. "mcp server
+    # 'files'"), besides the tool's own; None when the tool shares nothing but the process.
+    bulkhead: str | None = None
 
 
 @dataclass(slots=True)

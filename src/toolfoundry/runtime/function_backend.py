@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import importlib
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel
 
 from toolfoundry.core.models import ToolKind
+from toolfoundry.core.policy import ToolPolicy, current_policy, use_policy
 from toolfoundry.registry.schema import (
     FunctionSchema,
     compile_schema_validator,
@@ -45,9 +48,16 @@ class FunctionBackend:
 
     kind = ToolKind.FUNCTION
 
-    def __init__(self) -> None:
+    def __init__(self, policy: ToolPolicy | None = None, *, threads: int = 64) -> None:
         self._callables: dict[str, Callable[..., Any]] = {}
         self._schemas: dict[int, FunctionSchema] = {}
+        # What the functions may touch (file roots, regex budget): made current around calls.
+        self.policy = policy or current_policy()
+        # Sync tools get threads of their own, as many as calls may run at once: the loop's
+        # default pool has cpu + 4 threads, so a handful of hung tools would starve the rest
+        # (and everything else using to_thread) whatever the per-tool bulkheads allow.
+        self._thread_count = threads
+        self._threads: ThreadPoolExecutor | None = None
 
     def remember(self, source: str, fn: Callable[..., Any]) -> None:
         self._callables[source] = fn
@@ -85,14 +95,29 @@ class FunctionBackend:
             unavailable=unavailable,
         )
 
+    def close(self) -> None:
+        """Stop taking work; threads of calls still running end when their function does."""
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
+            self._threads = None
+
     async def invoke(self, entry: ToolEntry, arguments: dict[str, Any]) -> ToolOutput:
         fn = entry.target
-        if asyncio.iscoroutinefunction(fn):
-            value = await fn(**arguments)
-        else:
-            # Sync code runs in a worker thread: it must not block the event loop other calls
-            # share, and the per-call timeout can only be enforced from outside the thread.
-            value = await asyncio.to_thread(functools.partial(fn, **arguments))
+        with use_policy(self.policy):
+            if asyncio.iscoroutinefunction(fn):
+                value = await fn(**arguments)
+            else:
+                # Sync code runs in a worker thread: it must not block the event loop other
+                # calls share, and the per-call timeout can only be enforced from outside the
+                # thread. The copied context carries the policy along.
+                if self._threads is None:
+                    self._threads = ThreadPoolExecutor(
+                        self._thread_count, thread_name_prefix="toolfoundry-tool"
+                    )
+                context = contextvars.copy_context()
+                value = await asyncio.get_running_loop().run_in_executor(
+                    self._threads, functools.partial(context.run, fn, **arguments)
+                )
         structured = to_jsonable(value)
         return ToolOutput(content=render_content(structured), structured=structured)
 

@@ -59,6 +59,7 @@ class McpBackend:
         self.manager = manager
 
     def load(self, tool: ToolRow, version: ToolVersionRow) -> ToolEntry:
+        server, remote = parse_mcp_source(version.source or "")
         return ToolEntry(
             tool_id=tool.id,
             version=version.version,
@@ -66,10 +67,12 @@ class McpBackend:
             # MCP servers validate again, but a local check gives the caller exact paths and
             # spares a round trip for arguments that cannot be right.
             validate=compile_schema_validator(version.input_schema),
-            target=parse_mcp_source(version.source or ""),
+            target=(server, remote),
             timeout=tool.timeout,
             retries=tool.retries,
             enabled=version.enabled,
+            # One hung server must not take every slot: its tools share a bulkhead.
+            bulkhead=f"MCP server {server!r}",
         )
 
     async def invoke(self, entry: ToolEntry, arguments: dict[str, Any]) -> ToolOutput:

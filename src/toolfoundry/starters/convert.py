@@ -8,15 +8,19 @@ import json
 import string
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml  # PyYAML comes with fastmcp[server], a pinned dependency
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from toolfoundry.registry.decorator import tool
 from toolfoundry.starters.tabular import column_names, parse_csv
 
 Category = Literal["length", "mass", "temperature", "data_size"]
+# Caller-chosen sizes are bounded in the schema, so a huge one is a 422 naming the bound.
+Indent = Annotated[int, Field(ge=0, le=16)]
+# YAML aliases let a few hundred bytes stand for billions of values once written out as JSON.
+_MAX_YAML_VALUES = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -142,12 +146,12 @@ def _rows_from_json(json_text: str) -> list[dict[str, Any]]:
     return rows
 
 
-@tool(toolkit="convert", tags=["csv", "json", "format"])
+@tool(toolkit="convert", tags=["csv", "json", "format"], version="1.1.0")
 def csv_to_json(
     csv_text: str,
     delimiter: str | None = None,
     infer_types: bool = True,
-    indent: int | None = 2,
+    indent: Indent | None = 2,
 ) -> str:
     """Convert CSV text (first line is the header) into a JSON array of objects.
 
@@ -211,8 +215,8 @@ def json_to_yaml(json_text: str) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, default_flow_style=False)
 
 
-@tool(toolkit="convert", tags=["yaml", "json", "format", "config"])
-def yaml_to_json(yaml_text: str, indent: int | None = 2) -> str:
+@tool(toolkit="convert", tags=["yaml", "json", "format", "config"], version="1.1.0")
+def yaml_to_json(yaml_text: str, indent: Indent | None = 2) -> str:
     """Convert YAML text into JSON; several YAML documents (separated by ---) become an array.
 
     Args:
@@ -227,7 +231,23 @@ def yaml_to_json(yaml_text: str, indent: int | None = 2) -> str:
     except yaml.YAMLError as exc:
         raise ValueError(f"invalid YAML: {exc}") from exc
     data = documents[0] if len(documents) == 1 else documents
+    if _expanded_size(data, {}) > _MAX_YAML_VALUES:
+        raise ValueError(
+            f"the YAML expands to more than {_MAX_YAML_VALUES:,} values through its aliases "
+            "(*name); write the data out instead of repeating anchors"
+        )
     return json.dumps(data, ensure_ascii=False, indent=indent, default=_json_default)
+
+
+def _expanded_size(value: Any, seen: dict[int, int]) -> int:
+    """How many values `value` holds once every shared (aliased) part is copied out."""
+    if not isinstance(value, dict | list):
+        return 1
+    known = seen.get(id(value))
+    if known is None:
+        children = value.values() if isinstance(value, dict) else value
+        known = seen[id(value)] = 1 + sum(_expanded_size(child, seen) for child in children)
+    return known
 
 
 @tool(toolkit="convert", tags=["units", "length", "weight", "temperature", "bytes"])
@@ -264,11 +284,11 @@ def convert_units(value: float, from_unit: str, to_unit: str) -> UnitConversion:
     )
 
 
-@tool(toolkit="convert", tags=["binary", "hex", "octal", "base", "radix"])
+@tool(toolkit="convert", tags=["binary", "hex", "octal", "base", "radix"], version="1.1.0")
 def convert_number_base(
-    value: str | int,
-    from_base: int = 10,
-    to_base: int = 2,
+    value: Annotated[str, Field(max_length=1_000)] | int,
+    from_base: Annotated[int, Field(ge=2, le=36)] = 10,
+    to_base: Annotated[int, Field(ge=2, le=36)] = 2,
     uppercase: bool = False,
 ) -> BaseConversion:
     """Convert an integer between number bases (2 to 36), e.g. decimal 255 to hex "ff".

@@ -4,7 +4,7 @@ correlation, linear regression, z-score outliers and histograms (standard librar
 import bisect
 import math
 import statistics
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -296,10 +296,10 @@ def zscore_outliers(values: list[float], threshold: float = 3.0) -> OutlierRepor
     )
 
 
-@tool(toolkit="stats", tags=["histogram", "distribution", "bins", "frequency"])
+@tool(toolkit="stats", tags=["histogram", "distribution", "bins", "frequency"], version="1.1.0")
 def histogram(
     values: list[float],
-    bins: int = 10,
+    bins: Annotated[int, Field(ge=1, le=10_000)] = 10,
     min_value: float | None = None,
     max_value: float | None = None,
 ) -> Histogram:
@@ -307,7 +307,7 @@ def histogram(
 
     Args:
         values: The numbers to bin.
-        bins: Number of bins.
+        bins: Number of bins, 1 to 10,000.
         min_value: Lower edge of the first bin; the smallest value if omitted.
         max_value: Upper edge of the last bin; the largest value if omitted.
 

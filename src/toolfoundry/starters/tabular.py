@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from toolfoundry.core.policy import current_policy
 from toolfoundry.registry.decorator import tool
 
 Row = dict[str, Any]
@@ -203,7 +204,8 @@ def _load(
     delimiter: str | None = None,
     infer_types: bool = True,
 ) -> list[Row]:
-    file = Path(path).expanduser()
+    # Only files under the configured roots, symlinks and `..` resolved (PathNotAllowedError).
+    file = current_policy().check_path(path)
     if not file.is_file():
         raise ValueError(f"file not found: {path!r}; pass the path of an existing file")
     if file_format == "auto":
@@ -404,7 +406,7 @@ def _sort_key(value: Any, nulls: int) -> tuple[Any, ...]:
     return (1, 2, json.dumps(value, sort_keys=True, default=str))
 
 
-@tool(toolkit="tabular", tags=["csv", "json", "excel", "file", "read"])
+@tool(toolkit="tabular", tags=["csv", "json", "excel", "file", "read"], version="1.1.0")
 def read_table(
     path: str,
     format: FileFormat = "auto",
@@ -420,7 +422,8 @@ def read_table(
     objects, or an object with exactly one such array.
 
     Args:
-        path: Path of the file to read.
+        path: Path of the file to read, inside the service's file roots (see
+            TOOLFOUNDRY_FILES_ROOT); a relative path starts at the first root.
         format: File format; "auto" picks it from the extension (.csv, .tsv, .json, .jsonl,
             .ndjson, .xlsx).
         sheet: Excel sheet name; the first sheet if omitted.

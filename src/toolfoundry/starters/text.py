@@ -5,12 +5,19 @@ import re
 import textwrap
 import unicodedata
 from collections import Counter
+from typing import Annotated
 
+import regex
 from pydantic import BaseModel, Field
 from rapidfuzz import fuzz
 
 from toolfoundry.registry.decorator import tool
+from toolfoundry.starters._patterns import compile_pattern, pattern_budget
 
+# Most characters one regex_replace may add: 10 MiB of text is plenty for an agent.
+_MAX_REPLACED_CHARS = 10_000_000
+# Edit similarity costs len(a) * len(b): two 100k-character texts take a fraction of a second.
+_MAX_COMPARED_CHARS = 100_000
 # Scripts written without spaces between words: every character counts as one word.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CHAR = re.compile(f"[{_CJK}]")
@@ -111,21 +118,6 @@ class ExtractedEntities(BaseModel):
     emails: list[str]
     urls: list[str]
     numbers: list[int | float]
-
-
-def _compile(pattern: str, ignore_case: bool, multiline: bool, dot_all: bool) -> re.Pattern[str]:
-    flags = (
-        (re.IGNORECASE if ignore_case else 0)
-        | (re.MULTILINE if multiline else 0)
-        | (re.DOTALL if dot_all else 0)
-    )
-    try:
-        return re.compile(pattern, flags)
-    except re.error as exc:
-        raise ValueError(
-            f"invalid regular expression {pattern!r}: {exc.msg} at position {exc.pos}; escape "
-            f"special characters such as ( [ . * + ? with a backslash to match them literally"
-        ) from exc
 
 
 def _words(text: str) -> list[str]:
@@ -242,21 +234,22 @@ def regex_find_all(
     Returns:
         The total match count and the matches with their positions and groups.
     """
-    compiled = _compile(pattern, ignore_case, multiline, dot_all)
+    compiled = compile_pattern(pattern, ignore_case, multiline, dot_all)
     matches: list[RegexMatch] = []
     count = 0
-    for match in compiled.finditer(text):
-        count += 1
-        if len(matches) < max_matches:
-            matches.append(
-                RegexMatch(
-                    text=match.group(0),
-                    start=match.start(),
-                    end=match.end(),
-                    groups=list(match.groups()),
-                    named_groups=match.groupdict(),
+    with pattern_budget(pattern) as timeout:
+        for match in compiled.finditer(text, concurrent=True, timeout=timeout):
+            count += 1
+            if len(matches) < max_matches:
+                matches.append(
+                    RegexMatch(
+                        text=match.group(0),
+                        start=match.start(),
+                        end=match.end(),
+                        groups=list(match.groups()),
+                        named_groups=match.groupdict(),
+                    )
                 )
-            )
     return RegexMatches(count=count, matches=matches, truncated=count > len(matches))
 
 
@@ -286,10 +279,28 @@ def regex_replace(
     """
     if count < 0:
         raise ValueError(f"count must be 0 (all) or more, got {count}")
-    compiled = _compile(pattern, ignore_case, multiline, dot_all)
+    compiled = compile_pattern(pattern, ignore_case, multiline, dot_all)
+    produced = 0
+
+    def expand(match: regex.Match[str]) -> str:
+        # Counted as it grows: "" matches everywhere, so a long replacement could multiply
+        # the text far past what any caller needs.
+        nonlocal produced
+        piece = match.expand(replacement)
+        produced += len(piece)
+        if produced > _MAX_REPLACED_CHARS:
+            raise ValueError(
+                f"the replacements add more than {_MAX_REPLACED_CHARS:,} characters; use a "
+                "shorter replacement or a pattern that matches less often"
+            )
+        return piece
+
     try:
-        new_text, replaced = compiled.subn(replacement, text, count=count)
-    except (re.error, IndexError) as exc:
+        with pattern_budget(pattern) as timeout:
+            new_text, replaced = compiled.subn(
+                expand, text, count=count, concurrent=True, timeout=timeout
+            )
+    except (regex.error, IndexError) as exc:
         raise ValueError(
             f"invalid replacement {replacement!r}: {exc}; the pattern has {compiled.groups} "
             f"group(s), and a literal backslash must be written as \\\\"
@@ -398,8 +409,12 @@ def wrap_text(text: str, width: int = 80, break_long_words: bool = True) -> str:
     )
 
 
-@tool(toolkit="text", tags=["similarity", "compare", "fuzzy", "duplicate"])
-def text_similarity(text_a: str, text_b: str, ignore_case: bool = True) -> Similarity:
+@tool(toolkit="text", tags=["similarity", "compare", "fuzzy", "duplicate"], version="1.1.0")
+def text_similarity(
+    text_a: Annotated[str, Field(max_length=_MAX_COMPARED_CHARS)],
+    text_b: Annotated[str, Field(max_length=_MAX_COMPARED_CHARS)],
+    ignore_case: bool = True,
+) -> Similarity:
     """Measure how similar two texts are (0 to 1), by characters and by shared words.
 
     Works for any language; Chinese characters count as words.

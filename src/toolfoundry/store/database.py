@@ -9,6 +9,8 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
+from toolfoundry.core.private_files import private_dir, private_file
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -26,7 +28,13 @@ def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # Owner-only: the catalog holds MCP server secrets (env, headers).
+            database = Path(parsed.database)
+            if not database.parent.exists():
+                private_dir(database.parent)
+            for path in (database, *(Path(f"{database}{end}") for end in ("-wal", "-shm"))):
+                if path == database or path.exists():
+                    private_file(path)
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
