@@ -202,6 +202,7 @@ class InsufficientScopeError(ToolfoundryError):
     def _extra_members(self) -> dict[str, Any]:
         return {"required_scope": self.required, "token_scopes": self.granted}
 
+
 class PathNotAllowedError(ToolfoundryError):
     """A tool was asked to touch a file outside the configured roots (TOOLFOUNDRY_FILES_ROOT)."""
 
