@@ -377,6 +377,8 @@ class BubblewrapSandbox(_ProcessRunner):
             resolved = str(Path(path).resolve())
             mounts.append(("--perms", "0777", "--size", disk, "--tmpfs", resolved))
         args += _with_parents(mounts)
+        # The root tmpfs bwrap built holds only mount points: nothing may be written there.
+        args += ["--remount-ro", "/"]
         args += ["--clearenv"]
         for key, value in spec.full_env().items():
             args += ["--setenv", key, value]
