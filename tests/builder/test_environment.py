@@ -123,7 +123,7 @@ def test_interpreter_is_resolved_to_a_real_path() -> None:
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
     path = resolve_interpreter(version)
     assert path.is_absolute() and "shims" not in str(path) and path.is_file()
-    with pytest.raises(EnvironmentBuildError, match="no Python 2.9"):
+    with pytest.raises(EnvironmentBuildError, match=r"no Python 2\.9"):
         resolve_interpreter("2.9")
     with pytest.raises(EnvironmentBuildError, match="does not exist"):
         resolve_interpreter("/nonexistent/python")

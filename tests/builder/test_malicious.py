@@ -54,6 +54,9 @@ if __name__ == "__main__":
 '''
 
 
+SOURCE_TREE = Path(toolfoundry.__file__).resolve().parents[2]
+
+
 def _exists(path: Path) -> bool:
     return path.exists()
 
@@ -143,8 +146,7 @@ async def test_a_built_server_sees_none_of_the_host(
     catalog.write_text("another server's API token")
     asset_dir = data_dir / "mcp_assets" / "mcp_x"
     GeneratedFiles(files={"server.py": SNOOP}).write_to(asset_dir / "server")
-    source_tree = Path(toolfoundry.__file__).resolve().parents[2]
-    secrets = ["/etc/machine-id", "/opt", str(source_tree), str(catalog), str(data_dir), "/root"]
+    secrets = ["/etc/machine-id", "/opt", str(SOURCE_TREE), str(catalog), str(data_dir), "/root"]
     secrets = [p for p in secrets if _exists(Path(p))]
     assert len(secrets) >= 4  # the host has what the attack read
     requirement = BuildRequirement(

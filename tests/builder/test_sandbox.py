@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import toolfoundry
 from toolfoundry.builder import (
     BubblewrapSandbox,
     ResourceLimits,
@@ -26,8 +27,15 @@ def _spec(work_dir: Path, **changes: object) -> SandboxSpec:
     return SandboxSpec(cwd=work_dir, writable=[work_dir]).model_copy(update=changes)
 
 
+SOURCE_TREE = Path(toolfoundry.__file__).resolve().parents[2]
+
+
 def _exists(path: str | Path) -> bool:
     return Path(path).exists()
+
+
+def _listing(directory: Path) -> list[Path]:
+    return list(directory.iterdir())
 
 
 SANDBOX_UIDS = range(61000, 62000)
@@ -92,10 +100,7 @@ async def test_each_work_dir_has_its_own_uid_and_keeps_it(tmp_path: Path) -> Non
 async def test_the_host_is_not_visible(
     sandbox: BubblewrapSandbox, work_dir: Path, host_python: str
 ) -> None:
-    import toolfoundry
-
-    source_tree = Path(toolfoundry.__file__).resolve().parents[2]
-    targets = ["/etc/machine-id", "/etc/shadow", "/opt", "/var", "/run", "/sys", str(source_tree)]
+    targets = ["/etc/machine-id", "/etc/shadow", "/opt", "/var", "/run", "/sys", str(SOURCE_TREE)]
     targets = [t for t in targets if _exists(t)]
     script = "; ".join(f"ls -d {t} >/dev/null 2>&1 && echo 'seen {t}'" for t in targets)
     run = await sandbox.run(["sh", "-c", script + "; ls /"], _spec(work_dir), timeout=10)
@@ -236,7 +241,7 @@ async def test_filesystem_is_read_only_outside_the_work_dir(
     assert "written" not in run.stdout.replace("workdir-written", ""), run.stdout
     assert "data\nworkdir-written\nprint('hi')" in run.stdout
     # The work dir is scratch: a fresh tmpfs each run, nothing reaches the host.
-    assert list(work_dir.iterdir()) == []
+    assert _listing(work_dir) == []
     assert not _exists("/etc/tf-sandbox-test")
     assert not _exists(home / "tf-sandbox-test")
 
