@@ -20,6 +20,7 @@ import contextlib
 import functools
 import logging
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -315,14 +316,15 @@ class BubblewrapSandbox(_ProcessRunner):
         self.uid_pool = UidPool(self.state_dir / "uids", uids) if self._as_root else None
         self.seccomp_path: Path | None = None
         self.seccomp_reason = "disabled"
+        self.launcher = bwrap
         if seccomp:
             try:
                 self.seccomp_path = write_filter(self.state_dir)
+                self.launcher = str(_write_launcher(self.state_dir, bwrap, self.seccomp_path))
                 self.seccomp_reason = "loaded"
             except SeccompUnavailableError as exc:
                 self.seccomp_reason = str(exc)
                 logger.warning("sandbox runs WITHOUT a seccomp filter: %s", exc)
-        self._shell = shutil.which("sh", path="/usr/bin:/bin") or "/bin/sh"
 
     def prepare(self, spec: SandboxSpec) -> None:
         # The directories themselves are tmpfs mounts inside; on the host they only name the
@@ -341,12 +343,9 @@ class BubblewrapSandbox(_ProcessRunner):
         return "/"  # the sandbox changes directory itself (--chdir)
 
     def command_prefix(self, spec: SandboxSpec) -> list[str]:
-        args: list[str] = []
-        if self.seccomp_path is not None:
-            # bwrap reads the BPF program from fd 9; the shell opens it at every launch.
-            args += [self._shell, "-c", 'exec "$@" 9<"$0"', str(self.seccomp_path)]
-        args += [
-            self.bwrap,
+        # With seccomp, the launcher script runs bwrap with the filter open on fd 9.
+        args = [
+            self.launcher,
             "--die-with-parent",
             "--new-session",
             "--unshare-pid",
@@ -354,8 +353,6 @@ class BubblewrapSandbox(_ProcessRunner):
             "--unshare-uts",
             "--unshare-cgroup-try",
         ]
-        if self.seccomp_path is not None:
-            args += ["--seccomp", "9"]
         if not spec.network:
             args.append("--unshare-net")
         if not self._as_root:
@@ -490,6 +487,24 @@ def _covered(path: Path) -> bool:
     if path == Path("/usr"):
         return True
     return any(path == Path(d) or Path(d) in path.parents for d in _SYSTEM_DIRS)
+
+
+def _write_launcher(state_dir: Path, bwrap: str, seccomp: Path) -> Path:
+    """`<state_dir>/bwrap-seccomp`: bwrap with the filter on fd 9, as one executable a stdio
+    server's launch command (and an allow-list of commands) can name — no general shell."""
+    bwrap_path = shutil.which(bwrap) or bwrap
+    script = (
+        "#!/bin/sh\n"
+        "# Written by toolfoundry: bubblewrap with the sandbox's seccomp filter on fd 9.\n"
+        f'exec {shlex.quote(bwrap_path)} --seccomp 9 "$@" 9<{shlex.quote(str(seccomp))}\n'
+    )
+    path = state_dir / "bwrap-seccomp"
+    if not path.exists() or path.read_text() != script:
+        partial = state_dir / f".bwrap-seccomp.{os.getpid()}.tmp"
+        partial.write_text(script)
+        partial.chmod(0o700)
+        partial.replace(path)
+    return path
 
 
 @functools.cache
