@@ -45,7 +45,7 @@ def _expected_uids() -> range:
     return SANDBOX_UIDS if os.geteuid() == 0 else range(65534, 65535)
 
 
-async def test_command_line_carries_every_restriction(work_dir: Path) -> None:
+def test_command_line_carries_every_restriction(work_dir: Path) -> None:
     limits = ResourceLimits(cpu_seconds=7, disk_bytes=8 * 1024**2, wall_seconds=60)
     prefix = BubblewrapSandbox().command_prefix(
         SandboxSpec(cwd=work_dir, writable=[work_dir], limits=limits)
@@ -67,7 +67,7 @@ async def test_command_line_carries_every_restriction(work_dir: Path) -> None:
         assert int(uid.removeprefix("--reuid=")) in SANDBOX_UIDS and "--no-new-privs" in prefix
 
 
-async def test_never_binds_the_host_root(work_dir: Path) -> None:
+def test_never_binds_the_host_root(work_dir: Path) -> None:
     with pytest.raises(ValueError, match="never binds the host"):
         BubblewrapSandbox().command_prefix(_spec(work_dir, read_only=[Path("/")]))
 
