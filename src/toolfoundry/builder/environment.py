@@ -195,9 +195,7 @@ class BuildEnvironment:
     ) -> None:
         """Install `packages` into the venv of `python` (also used to add packages later)."""
         _emit(on_progress, f"installing {', '.join(packages)}")
-        # Bytecode compiled now: the venv is read-only in the sandbox, so without it every
-        # server start recompiles its imports (seconds of CPU, counted against its CPU limit).
-        args = ["pip", "install", "--compile-bytecode", "--python", str(python)]
+        args = ["pip", "install", "--python", str(python)]
         if self.only_binary:
             args += ["--only-binary", ":all:"]
         # The venv's parent is the build directory: uv runs there, never in a shared temp dir.
@@ -218,6 +216,8 @@ class BuildEnvironment:
             env=env,
             cwd=cwd,
             start_new_session=True,
+            # The venv must be readable by the sandbox's uid whatever the service's umask.
+            umask=0o022,
         )
         lines: list[str] = []
         try:

@@ -427,9 +427,10 @@ def sandbox_available() -> SandboxStatus:
     if missing:
         return SandboxStatus(available=False, reason=f"not installed: {', '.join(missing)}")
     spec = SandboxSpec(cwd=Path("/"))
+    sandbox = BubblewrapSandbox()
     try:
         probe = subprocess.run(
-            [*BubblewrapSandbox().command_prefix(spec), "true"],
+            [*sandbox.command_prefix(spec), "true"],
             capture_output=True,
             text=True,
             timeout=15,
@@ -442,7 +443,9 @@ def sandbox_available() -> SandboxStatus:
             available=False,
             reason=f"bwrap cannot create its namespaces here: {probe.stderr.strip()}",
         )
-    return SandboxStatus(available=True, reason="bubblewrap works")
+    return SandboxStatus(
+        available=True, reason=f"bubblewrap works; seccomp filter {sandbox.seccomp_reason}"
+    )
 
 
 def _system_binds(network: bool) -> list[tuple[str, ...]]:
