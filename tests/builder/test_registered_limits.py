@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from toolfoundry import Settings, ToolLibrary
 from toolfoundry.builder import BubblewrapSandbox, EnvironmentResult, GeneratedFiles
@@ -41,6 +42,9 @@ def test_default_server_limits_are_far_below_an_hour() -> None:
     assert SERVER_LIMITS.cpu_seconds == 300 and SERVER_LIMITS.wall_seconds == 1800
     settings = Settings(sandbox_server_cpu_seconds=60, sandbox_server_wall_seconds=600)
     assert settings.sandbox_disk_mb == 256 and settings.sandbox_uids == "61000-61999"
+    for bad in ("62000-61000", "0-10", "61000"):
+        with pytest.raises(ValidationError, match="sandbox_uids"):
+            Settings(sandbox_uids=bad)
 
 
 async def test_service_limits_come_from_settings(library: ToolLibrary) -> None:

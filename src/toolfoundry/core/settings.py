@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, computed_field
+from pydantic import Field, computed_field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -99,6 +99,14 @@ class Settings(BaseSettings):
     uv_cache_dir: Path | None = Field(
         default=None, description="uv's cache for build venvs; default: <data_dir>/uv-cache."
     )
+
+    @field_validator("sandbox_uids")
+    @classmethod
+    def _uid_range(cls, value: str) -> str:
+        first, _, last = value.partition("-")
+        if not 1000 <= int(first) <= int(last):
+            raise ValueError("sandbox_uids must be FIRST-LAST with 1000 <= FIRST <= LAST")
+        return value
 
     @computed_field  # type: ignore[prop-decorator]
     @property
