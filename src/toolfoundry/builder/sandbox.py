@@ -103,10 +103,12 @@ class ResourceLimits(BaseModel):
 
     def command(self) -> list[str]:
         """prlimit, then `timeout` when a lifetime is set; the command follows."""
-        args = self.prlimit_args()
-        if self.wall_seconds is not None:
-            args += ["timeout", "--kill-after=5", str(self.wall_seconds)]
-        return args
+        return self.prlimit_args() + self.wall_args()
+
+    def wall_args(self) -> list[str]:
+        if self.wall_seconds is None:
+            return []
+        return ["timeout", "--kill-after=5", str(self.wall_seconds)]
 
     def prlimit_args(self) -> list[str]:
         return [
@@ -411,7 +413,7 @@ class UnsandboxedRunner(_ProcessRunner):
             spec.cwd,
         )
         env = [f"{k}={v}" for k, v in spec.full_env().items()]
-        return [*spec.limits.prlimit_args(), "env", "-i", "-C", str(spec.cwd), *env, *_wall(spec)]
+        return [*spec.limits.prlimit_args(), "env", "-i", "-C", str(spec.cwd), *env, *spec.limits.wall_args()]
 
 
 class SandboxStatus(BaseModel):
@@ -513,11 +515,6 @@ def _write_launcher(state_dir: Path, bwrap: str, seccomp: Path) -> Path:
 @functools.cache
 def _private_state_dir() -> Path:
     return Path(tempfile.mkdtemp(prefix="tf-sandbox-state-"))
-
-
-def _wall(spec: SandboxSpec) -> list[str]:
-    wall = spec.limits.wall_seconds
-    return [] if wall is None else ["timeout", "--kill-after=5", str(wall)]
 
 
 def _host_env() -> dict[str, str]:
