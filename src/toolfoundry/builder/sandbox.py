@@ -413,7 +413,8 @@ class UnsandboxedRunner(_ProcessRunner):
             spec.cwd,
         )
         env = [f"{k}={v}" for k, v in spec.full_env().items()]
-        return [*spec.limits.prlimit_args(), "env", "-i", "-C", str(spec.cwd), *env, *spec.limits.wall_args()]
+        limits = spec.limits
+        return [*limits.prlimit_args(), "env", "-i", "-C", str(spec.cwd), *env, *limits.wall_args()]
 
 
 class SandboxStatus(BaseModel):
