@@ -14,6 +14,11 @@ from sqlalchemy.engine import make_url
 from toolfoundry import Settings, ToolLibrary
 
 POSTGRES_URL = os.environ.get("TOOLFOUNDRY_TEST_POSTGRES_URL")
+# Builds in tests share uv's warm default cache, not a cold one in each test's data directory.
+os.environ.setdefault(
+    "TOOLFOUNDRY_UV_CACHE_DIR",
+    str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "uv"),
+)
 
 
 async def _create_pg_database() -> tuple[str, str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,7 @@ from toolfoundry.builder import (
     EnvironmentResult,
     classify_uv_error,
 )
+from toolfoundry.builder.environment import UV_ENV, resolve_interpreter
 
 # Real uv 0.13 output for each failure.
 UV_OUTPUTS = {
@@ -77,3 +81,55 @@ async def test_unreachable_index_is_network(
     with pytest.raises(EnvironmentBuildError) as caught:
         await environment.create(tmp_path / "venv", requirement, with_tests=False)
     assert caught.value.error_class == "network"
+
+
+@pytest.mark.slow
+async def test_planted_uv_config_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listener: object
+) -> None:
+    """The issue's attack: a uv.toml in the temp directory (where uv used to run) and in the
+    build directory asks for a managed Python from the attacker's download list."""
+    port = listener.port  # type: ignore[attr-defined]
+    planted = (
+        f'python-downloads-json-url = "http://127.0.0.1:{port}/pythons.json"\n'
+        'python-preference = "only-managed"\npython-downloads = "automatic"\n'
+    )
+    temp_dir, build_dir = tmp_path / "tmp", tmp_path / "build"
+    for directory in (temp_dir, build_dir):
+        directory.mkdir()
+        (directory / "uv.toml").write_text(planted)
+        (directory / "pyproject.toml").write_text(f"[tool.uv]\n{planted}")
+    monkeypatch.setenv("TMPDIR", str(temp_dir))
+    monkeypatch.setattr(tempfile, "tempdir", str(temp_dir))
+    monkeypatch.chdir(build_dir)
+    requirement = BuildRequirement(description="x")
+    env = await BuildEnvironment(cache_dir=_warm_cache()).create(
+        build_dir / "venv", requirement, with_tests=False
+    )
+    assert listener.connections == 0  # type: ignore[attr-defined]
+    interpreter = resolve_interpreter(f"{sys.version_info.major}.{sys.version_info.minor}")
+    assert env.python.resolve() == interpreter  # the system interpreter, given by path
+    assert "uv/python" not in str(env.python_home)  # not a managed download
+    assert env.packages["fastmcp"] == "4.1.2"
+
+
+def test_uv_runs_with_no_config_and_system_python_only() -> None:
+    assert UV_ENV["UV_NO_CONFIG"] == "1"
+    assert UV_ENV["UV_PYTHON_DOWNLOADS"] == "never"
+    assert UV_ENV["UV_PYTHON_PREFERENCE"] == "only-system"
+
+
+def test_interpreter_is_resolved_to_a_real_path() -> None:
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    path = resolve_interpreter(version)
+    assert path.is_absolute() and "shims" not in str(path) and path.is_file()
+    with pytest.raises(EnvironmentBuildError, match=r"no Python 2\.9"):
+        resolve_interpreter("2.9")
+    with pytest.raises(EnvironmentBuildError, match="does not exist"):
+        resolve_interpreter("/nonexistent/python")
+
+
+def _warm_cache() -> Path | None:
+    """uv's own default cache, so the test needs no download (None: uv picks it)."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / "uv" if xdg else Path.home() / ".cache" / "uv"

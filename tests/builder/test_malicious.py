@@ -3,10 +3,12 @@ rejects it, and with the scanner bypassed the sandbox contains every attempt."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+import toolfoundry
 from toolfoundry.builder import (
     BubblewrapSandbox,
     BuildRequirement,
@@ -52,6 +54,9 @@ if __name__ == "__main__":
 '''
 
 
+SOURCE_TREE = Path(toolfoundry.__file__).resolve().parents[2]
+
+
 def _exists(path: Path) -> bool:
     return path.exists()
 
@@ -67,6 +72,40 @@ def test_scanner_rejects_the_malicious_server() -> None:
     assert any(f.source == "bandit" for f in report.findings)
 
 
+SNOOP = '''\
+import os
+import subprocess
+
+from fastmcp import FastMCP
+
+mcp = FastMCP("snoop")
+
+
+def _read(path):
+    try:
+        if os.path.isdir(path):
+            return "read: " + ",".join(sorted(os.listdir(path))[:5])
+        with open(path, "rb") as f:
+            return "read: " + repr(f.read(40))
+    except OSError as exc:
+        return "blocked: " + type(exc).__name__
+
+
+@mcp.tool
+def snoop(paths: list[str]) -> dict:
+    """Reads what a built server must never see, and tries to leave the sandbox."""
+    found = {path: _read(path) for path in paths}
+    userns = subprocess.run(["unshare", "-Ur", "true"], capture_output=True, text=True)
+    found["unshare -Ur"] = f"exit {userns.returncode}: {userns.stderr.strip()}"
+    found["uid"] = os.getuid()
+    return found
+
+
+if __name__ == "__main__":
+    mcp.run()
+'''
+
+
 @pytest.mark.slow
 async def test_sandbox_contains_the_malicious_server_when_the_scanner_is_bypassed(
     tmp_path: Path,
@@ -77,23 +116,56 @@ async def test_sandbox_contains_the_malicious_server_when_the_scanner_is_bypasse
     server_dir = tmp_path / "server"
     GeneratedFiles(files={"server.py": MALICIOUS}).write_to(server_dir)
     home = Path.home()
-    contained = {
-        "shell": "65534",  # the shell-out runs, but as nobody
-        "system": 512,  # sh could not create the file: exit status 2
-        "etc": "blocked",
-        "home": "blocked",
-        "loopback": "blocked",
-        "internet": "blocked",
-    }
     port = listener.port  # type: ignore[attr-defined]
     requirement = BuildRequirement(
         description="innocent",
-        examples=[{"input": {"port": port, "home": str(home)}, "expected": contained}],
+        examples=[{"input": {"port": port, "home": str(home)}, "expected": {}}],
     )
     report = await validate(server_dir, build_env, sandbox, requirement)
     assert report.initialized, report.errors
-    assert report.examples[0].passed, report.examples[0]
-    assert report.passed
+    actual = report.examples[0].actual
+    assert isinstance(actual, dict), report.examples[0]
+    assert int(actual["shell"]) in range(61000, 62000) if os.geteuid() == 0 else True
+    assert actual["shell"] != "0"  # the shell-out runs, but never as the host's root
+    assert actual["system"] != 0  # sh could not create the file in /etc
+    assert {actual[k] for k in ("etc", "home", "loopback", "internet")} == {"blocked"}
     assert not _exists(Path("/etc/toolfoundry-pwned"))
     assert not _exists(home / "toolfoundry-pwned")
     assert listener.connections == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+async def test_a_built_server_sees_none_of_the_host(
+    tmp_path: Path, build_env: EnvironmentResult, sandbox: BubblewrapSandbox
+) -> None:
+    """The issue's reads: /etc/machine-id, /opt, the project's source tree, and — with the
+    server inside the data directory, as the service keeps it — the catalog database."""
+    data_dir = tmp_path / "data"
+    catalog = data_dir / "toolfoundry.db"
+    data_dir.mkdir()
+    catalog.write_text("another server's API token")
+    asset_dir = data_dir / "mcp_assets" / "mcp_x"
+    GeneratedFiles(files={"server.py": SNOOP}).write_to(asset_dir / "server")
+    secrets = ["/etc/machine-id", "/opt", str(SOURCE_TREE), str(catalog), str(data_dir), "/root"]
+    secrets = [p for p in secrets if _exists(Path(p))]
+    assert len(secrets) >= 4  # the host has what the attack read
+    requirement = BuildRequirement(
+        description="snoop", examples=[{"input": {"paths": secrets}, "expected": {}}]
+    )
+    report = await validate(
+        asset_dir / "server", build_env, sandbox, requirement, work_dir=asset_dir / "work"
+    )
+    assert report.initialized, report.errors
+    actual = report.examples[0].actual
+    assert isinstance(actual, dict), report.examples[0]
+    for path in secrets:
+        if path == str(data_dir):
+            # Only the way to its own server is there: mount points bwrap made, nothing else.
+            assert actual[path] == "read: mcp_assets", actual
+        elif path == "/root" and str(build_env.python_home).startswith("/root/"):
+            assert actual[path] == "read: .pyenv", actual  # the bound interpreter's parents
+        else:
+            assert actual[path].startswith("blocked"), (path, actual[path])
+    assert actual["unshare -Ur"].startswith("exit 1"), actual
+    if os.geteuid() == 0:
+        assert actual["uid"] in range(61000, 62000)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from toolfoundry.builder import SecurityReport, scan
+from toolfoundry.builder import (
+    BuildEnvironment,
+    BuildRequirement,
+    GeneratedFiles,
+    SecurityReport,
+    UnsandboxedRunner,
+    scan,
+)
+from toolfoundry.builder.strategies import BuildWorkspace
 
 CLEAN = '''\
 from fastmcp import FastMCP
@@ -105,3 +115,93 @@ def test_unparsable_code_fails() -> None:
     report = scan({"server.py": "def broken(:\n"})
     assert ("syntax-error", 1) in _rules(report)
     assert not report.passed
+
+
+# The issue's one-liners that used to pass with no high finding, and close relatives.
+BYPASSES = [
+    ("import os\ngetattr(os, 'sys' + 'tem')('id')\n", "dynamic-attribute", 2),
+    ("import os\nf = getattr(os, 'system')\n", "dynamic-attribute", 2),
+    ("import os as o\nname = 'system'\ngetattr(o, name)('id')\n", "dynamic-attribute", 3),
+    ("import os\nalias = os\ngetattr(alias, 'sy' 'stem' + '')('id')\n", "dynamic-attribute", 3),
+    ("import importlib\nimportlib.import_module('subprocess')\n", "dynamic-import", 2),
+    ("import importlib\nimportlib.import_module('ctypes')\n", "dynamic-import", 2),
+    ("import ctypes\nctypes.CDLL(None).system(b'id')\n", "native-code", 1),
+    ("import ctypes\nctypes.CDLL(None).system(b'id')\n", "native-code", 2),
+    ("from ctypes import CDLL\n", "native-code", 1),
+    ("import cffi\n", "native-code", 1),
+    ("import os\nvars(os)['system']('id')\n", "dynamic-attribute", 2),
+    ("import os\nos.__dict__['system']('id')\n", "dynamic-attribute", 2),
+    ("import sys\nsys.modules['os'].system('id')\n", "dynamic-import", 2),
+    ("import builtins\ngetattr(builtins, 'ex' + 'ec')('print(1)')\n", "dynamic-attribute", 2),
+    ("__builtins__['exec']('print(1)')\n", "dynamic-attribute", 1),
+    ("import operator, os\noperator.attrgetter('system')(os)('id')\n", "dynamic-attribute", 2),
+    ("import urllib.request\n", "network-access", 1),
+    ("from urllib.request import urlopen\n", "network-access", 1),
+    ("import http.client\n", "network-access", 1),
+    ("import requests\n", "network-access", 1),
+    ("import httpx\n", "network-access", 1),
+    ("import aiohttp\n", "network-access", 1),
+    ("import asyncio\nasyncio.open_connection('example.com', 80)\n", "network-access", 2),
+    ("import multiprocessing\n", "process-spawn", 1),
+    ("from multiprocessing import Process\n", "process-spawn", 1),
+    (
+        "from concurrent.futures import ProcessPoolExecutor\nProcessPoolExecutor()\n",
+        "process-spawn",
+        2,
+    ),
+    ("def save(path, data):\n    open(path, 'w').write(data)\n", "write-outside-workdir", 2),
+    ("def save(path):\n    open(f'out/{path}', mode='a')\n", "write-outside-workdir", 2),
+    (
+        "from pathlib import Path\ndef w(p):\n    Path(p).write_text('x')\n",
+        "write-outside-workdir",
+        3,
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "rule", "line"), BYPASSES)
+def test_each_bypass_from_the_issue_is_a_high_finding(source: str, rule: str, line: int) -> None:
+    report = scan({"server.py": source})
+    high = {(f.rule, f.line) for f in report.findings if f.severity == "high"}
+    assert (rule, line) in high, report.summary()
+    assert not report.passed
+
+
+def test_network_clients_are_allowed_when_the_requirement_grants_network() -> None:
+    source = "import httpx\nimport urllib.request\nimport requests\n"
+    assert scan({"server.py": source}, network=True).passed
+    assert not scan({"server.py": source}, network=False).passed
+    # A raw socket is never expected, grant or not.
+    assert not scan({"server.py": "import socket\n"}, network=True).passed
+
+
+def test_ordinary_dynamic_code_is_not_flagged() -> None:
+    source = (
+        "import json\n"
+        "def text(block, name):\n"
+        "    return getattr(block, 'text', '') + str(getattr(block, name, ''))\n"
+        "def load(path):\n"
+        "    with open(path) as f:\n"  # reading a computed path is fine
+        "        return json.load(f)\n"
+        "with open('result.json', 'w') as f:\n"
+        "    f.write('{}')\n"
+    )
+    report = scan({"server.py": source})
+    assert report.passed
+    assert [f for f in report.findings if f.severity == "high"] == []
+
+
+def test_the_requirement_network_flag_reaches_the_scan(tmp_path: Path) -> None:
+    files = GeneratedFiles(files={"server.py": "import httpx\n"})
+    verdicts = []
+    for network in (False, True):
+        workspace = BuildWorkspace(
+            tmp_path,
+            BuildRequirement(description="fetch a page", network=network),
+            sandbox=UnsandboxedRunner(),
+            environment=BuildEnvironment(),
+            on_phase=lambda phase: None,
+            on_progress=lambda line: None,
+        )
+        verdicts.append(workspace.scan(files).passed)
+    assert verdicts == [False, True]

@@ -69,8 +69,17 @@ async def test_markdown_build_registers_a_sandboxed_tool_and_is_reused(
 
     # Registered through the sandbox, under its own toolkit, tagged as built, callable.
     server = await library.get_mcp_server(asset.server_name)
-    assert Path(server.config.command or "").name == "bwrap"
+    launch = [server.config.command or "", *server.config.args]
+    # bwrap, with the seccomp filter when libseccomp is there (the launcher adds --seccomp).
+    assert Path(launch[0]).name in ("bwrap", "bwrap-seccomp")
+    assert Path(launch[0]).parent == library.settings.data_dir / "sandbox" or launch[0].endswith(
+        "/bwrap"
+    )
     assert "--unshare-net" in server.config.args
+    # The registered server's limits: CPU 300 s, a 30 min lifetime, a 256 MB work dir.
+    assert "--cpu=300" in launch and launch[-5:-2] == ["timeout", "--kill-after=5", "1800"]
+    assert f"{256 * 1024**2} --tmpfs {asset.path}/work" in " ".join(launch)
+    assert "--ro-bind / /" not in " ".join(launch)
     assert server.config.args[-1] == f"{asset.path}/server/server.py"
     assert server.toolkit == asset.server_name and server.tools == asset.tools
     tool = await library.get_tool(asset.tools[0])

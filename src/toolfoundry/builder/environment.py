@@ -1,8 +1,12 @@
 """A fresh `uv` virtualenv per build, with the requirement's dependencies installed.
 
 Installation runs outside the sandbox with the network on; wheels only by default, so no package's
-build script runs on the host. uv's errors are classified (`error_class`) so a healer can pick a
-strategy: rename the package, relax a pin, retry later.
+build script runs on the host. uv reads no configuration file (`UV_NO_CONFIG`: a `uv.toml` planted
+in a temp or parent directory could point it at an attacker's interpreter), never downloads or
+prefers a managed Python, is given the interpreter by path, runs inside the build directory and
+keeps its cache where the service says (the data directory's `uv-cache` in the service).
+uv's errors are classified (`error_class`) so a healer can pick a strategy: rename the package,
+relax a pin, retry later.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ import re
 import shutil
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +33,14 @@ from toolfoundry.builder.sandbox import ResourceLimits, SandboxSpec
 FASTMCP_REQUIREMENT = "fastmcp==4.1.2"
 TEST_REQUIREMENTS = ("pytest>=8",)
 SERVER_ENV = {"FASTMCP_SHOW_SERVER_BANNER": "false", "FASTMCP_CHECK_FOR_UPDATES": "off"}
+# Forced on every uv run, whatever the service's environment says.
+UV_ENV = {
+    "UV_NO_CONFIG": "1",
+    "UV_PYTHON_DOWNLOADS": "never",
+    "UV_PYTHON_PREFERENCE": "only-system",
+    "UV_NO_PROGRESS": "1",
+    "NO_COLOR": "1",
+}
 
 ErrorClass = Literal[
     "dependency_not_found",
@@ -118,13 +129,15 @@ class BuildEnvironment:
         self,
         *,
         uv: str | None = None,
-        python: str = "3.11",
+        python: str | None = None,
         cache_dir: Path | None = None,
         only_binary: bool = True,
         timeout: float = 300.0,
     ) -> None:
+        """`python`: an interpreter path or a version such as "3.11" (default: the version the
+        service runs on); it is resolved to a real interpreter path before uv sees it."""
         self._uv_path = uv
-        self.python = python
+        self.python = python or f"{sys.version_info.major}.{sys.version_info.minor}"
         self.cache_dir = cache_dir
         self.only_binary = only_binary
         self.timeout = timeout
@@ -149,8 +162,11 @@ class BuildEnvironment:
         generated tests) pytest."""
         started = time.monotonic()
         _clear(venv_dir)
-        _emit(on_progress, f"creating venv (Python {self.python}) in {venv_dir}")
-        await self._uv(["venv", "--python", self.python, str(venv_dir)], on_progress)
+        interpreter = resolve_interpreter(self.python)
+        _emit(on_progress, f"creating venv ({interpreter}) in {venv_dir}")
+        await self._uv(
+            ["venv", "--python", str(interpreter), str(venv_dir)], on_progress, venv_dir.parent
+        )
         # The sandbox user must be able to read the venv.
         os.chmod(venv_dir, 0o755)
         packages = [FASTMCP_REQUIREMENT, *requirement.dependencies]
@@ -182,22 +198,26 @@ class BuildEnvironment:
         args = ["pip", "install", "--python", str(python)]
         if self.only_binary:
             args += ["--only-binary", ":all:"]
-        await self._uv([*args, *packages], on_progress)
+        # The venv's parent is the build directory: uv runs there, never in a shared temp dir.
+        await self._uv([*args, *packages], on_progress, python.parent.parent.parent)
 
-    async def _uv(self, args: list[str], on_progress: ProgressCallback | None) -> None:
-        env = {**os.environ, "UV_NO_PROGRESS": "1", "NO_COLOR": "1"}
+    async def _uv(self, args: list[str], on_progress: ProgressCallback | None, cwd: Path) -> None:
+        env = {**os.environ, **UV_ENV}
         if self.cache_dir is not None:
+            self.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             env["UV_CACHE_DIR"] = str(self.cache_dir)
         process = await asyncio.create_subprocess_exec(
             self.uv,
+            "--no-config",
             *args,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
             env=env,
-            # Away from the service's own project, whose pyproject could configure uv.
-            cwd=tempfile.gettempdir(),
+            cwd=cwd,
             start_new_session=True,
+            # The venv must be readable by the sandbox's uid whatever the service's umask.
+            umask=0o022,
         )
         lines: list[str] = []
         try:
@@ -243,6 +263,33 @@ def _first_error(output: str) -> str:
         return causes[0] if len(causes) == 1 else causes[-1]
     errors = [line for line in lines if line.startswith("error:")]
     return errors[0] if errors else (lines[-1] if lines else "no output")
+
+
+def resolve_interpreter(python: str) -> Path:
+    """A real interpreter path for a version or path: the service's own base interpreter when
+    the version matches, else `pythonX.Y` in the system directories — never a PATH shim (pyenv's
+    read `.python-version` files from the working directory) nor a uv-managed download."""
+    if "/" in python:
+        path = Path(python)
+        if not path.is_file() or not os.access(path, os.X_OK):
+            raise EnvironmentBuildError(
+                f"Python interpreter {python} does not exist or is not executable",
+                error_class="python_unavailable",
+            )
+        return path.resolve()
+    if python == f"{sys.version_info.major}.{sys.version_info.minor}":
+        own = Path(sys.base_prefix) / "bin" / f"python{python}"
+        if own.is_file():
+            return own.resolve()
+    for directory in ("/usr/bin", "/usr/local/bin"):
+        candidate = Path(directory) / f"python{python}"
+        if candidate.is_file():
+            return candidate.resolve()
+    raise EnvironmentBuildError(
+        f"no Python {python} interpreter found (looked at the service's own and in /usr/bin, "
+        "/usr/local/bin); give the interpreter's path",
+        error_class="python_unavailable",
+    )
 
 
 def _find_uv() -> str:

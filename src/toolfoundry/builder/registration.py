@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from toolfoundry.library import ToolLibrary
 
 BUILT_TAG = "built"
-# A registered server lives for hours: the validation run's 120 CPU-seconds would kill it.
-SERVER_LIMITS = ResourceLimits(cpu_seconds=3600)
+# A registered server is long-lived but restarted on demand: RLIMIT_CPU is cumulative, so a server
+# that has burnt 300 CPU-seconds is killed and the connection manager starts a fresh one on the
+# next call; `timeout` bounds its lifetime the same way. Both come from settings in the service.
+SERVER_LIMITS = ResourceLimits(cpu_seconds=300, wall_seconds=1800)
 # Built servers idle most of the time; the connection manager restarts one on its next call.
 IDLE_TIMEOUT = 600.0
 
@@ -70,10 +72,16 @@ def relocate(env: EnvironmentResult, old_root: Path, new_root: Path) -> Environm
 
 
 def launch_config(
-    name: str, env: EnvironmentResult, sandbox: Sandbox, asset_dir: Path, *, network: bool
+    name: str,
+    env: EnvironmentResult,
+    sandbox: Sandbox,
+    asset_dir: Path,
+    *,
+    network: bool,
+    limits: ResourceLimits = SERVER_LIMITS,
 ) -> McpServerConfig:
     server_dir, work_dir = asset_dir / "server", asset_dir / "work"
-    spec = env.sandbox_spec(server_dir, work_dir, network=network, limits=SERVER_LIMITS)
+    spec = env.sandbox_spec(server_dir, work_dir, network=network, limits=limits)
     sandbox.prepare(spec)
     argv = [*sandbox.command_prefix(spec), *env.server_argv(server_dir)]
     return McpServerConfig(

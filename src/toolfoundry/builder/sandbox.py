@@ -1,10 +1,16 @@
-"""Where generated code runs: bubblewrap with no network, a read-only root and rlimits.
+"""Where generated code runs: bubblewrap with no network, only what it needs bound, and rlimits.
 
 A `Sandbox` turns a `SandboxSpec` (paths to expose, working directory, environment, network,
 limits) into a command prefix. Everything it enforces is on that command line, so the launch
 command registered in the catalog for a built server carries the same confinement as the
 validation run. Children are started in their own session and killed as a process group on
 timeout or cancellation.
+
+The sandbox's root is an empty tmpfs: bound into it read-only are the system's programs and
+libraries (/usr/bin, /usr/lib…), a handful of /etc files, and the spec's paths (the venv, the
+Python install it uses, the server code) — never the host's `/`. Writable directories are fresh
+size-limited tmpfs mounts (scratch, gone when the process ends). A seccomp filter refuses new
+namespaces, mounts, ptrace and other kernel surface; each work directory runs as its own uid.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ import contextlib
 import functools
 import logging
 import os
+import shlex
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,15 +33,46 @@ from typing import IO, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
+from toolfoundry.builder.sandbox_uids import DEFAULT_UIDS, UidPool
+from toolfoundry.builder.seccomp_filter import SeccompUnavailableError, write_filter
+
 logger = logging.getLogger(__name__)
 
-SANDBOX_UID = 65534  # nobody
+SANDBOX_UID = 65534  # nobody: the uid inside the user namespace when not run as root
 SANDBOX_HOME = "/home/sandbox"
-_TMPFS_BYTES = 256 * 1024 * 1024
+_SCRATCH_BYTES = 64 * 1024 * 1024  # /tmp and the home directory, each
 _OUTPUT_LIMIT = 64 * 1024
+# What any program needs from the host, bound read-only when present.
+_SYSTEM_DIRS = (
+    "/usr/bin",
+    "/usr/lib",
+    "/usr/lib64",
+    "/usr/libexec",
+    "/usr/share/zoneinfo",
+    "/usr/share/ca-certificates",
+)
+_MERGED_USR = ("/bin", "/lib", "/lib64", "/sbin")
+_ETC = (
+    "passwd",
+    "group",
+    "hosts",
+    "host.conf",
+    "nsswitch.conf",
+    "gai.conf",
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "localtime",
+    "ssl/certs",
+    "ssl/openssl.cnf",
+    "ca-certificates",
+    "mime.types",
+)
 _BASE_ENV = {
-    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "PATH": "/usr/bin:/bin",
     "HOME": SANDBOX_HOME,
+    "USER": "sandbox",
+    "LOGNAME": "sandbox",
     "TMPDIR": "/tmp",
     "LANG": "C.UTF-8",
     "PYTHONDONTWRITEBYTECODE": "1",
@@ -46,15 +85,30 @@ class SandboxUnavailableError(RuntimeError):
 
 
 class ResourceLimits(BaseModel):
-    """rlimits applied with `prlimit`; each value is both the soft and the hard limit."""
+    """rlimits applied with `prlimit` (each value both the soft and the hard limit), the size of
+    the writable filesystem, and an optional wall-clock lifetime."""
 
     cpu_seconds: int = Field(default=120, gt=0)
+    """RLIMIT_CPU: CPU seconds a process may use over its whole life, then it is killed."""
     memory_bytes: int = Field(default=2 * 1024**3, gt=0)
     """Address space (RLIMIT_AS): Python reserves far more than it uses, so keep it generous."""
     processes: int = Field(default=256, gt=0)
     """RLIMIT_NPROC counts every task (threads too) of the sandbox uid on the host."""
     file_size_bytes: int = Field(default=64 * 1024**2, gt=0)
     open_files: int = Field(default=256, gt=0)
+    disk_bytes: int = Field(default=256 * 1024**2, gt=0)
+    """Size of each writable directory (a tmpfs): writing more fails with ENOSPC."""
+    wall_seconds: int | None = Field(default=None, gt=0)
+    """Lifetime: `timeout` stops the command after this long (TERM, then KILL 5 s later)."""
+
+    def command(self) -> list[str]:
+        """prlimit, then `timeout` when a lifetime is set; the command follows."""
+        return self.prlimit_args() + self.wall_args()
+
+    def wall_args(self) -> list[str]:
+        if self.wall_seconds is None:
+            return []
+        return ["timeout", "--kill-after=5", str(self.wall_seconds)]
 
     def prlimit_args(self) -> list[str]:
         return [
@@ -77,7 +131,10 @@ class SandboxSpec(BaseModel):
     """Added to a minimal environment; nothing is inherited from the host."""
     read_only: list[Path] = Field(default_factory=list)
     writable: list[Path] = Field(default_factory=list)
+    """Fresh, size-limited scratch directories in the sandbox (created empty on the host too)."""
     network: bool = False
+    uid: int | None = None
+    """The host uid it runs as (as root); None: the uid leased to the first writable directory."""
     limits: ResourceLimits = Field(default_factory=ResourceLimits)
 
     def full_env(self) -> dict[str, str]:
@@ -236,33 +293,61 @@ class _ProcessRunner:
 
 
 class BubblewrapSandbox(_ProcessRunner):
-    """bubblewrap + setpriv + prlimit.
+    """bubblewrap + seccomp + setpriv + prlimit.
 
-    As root, bwrap needs no user namespace and `setpriv` drops to uid/gid 65534 with no
-    capabilities; as an ordinary user, bwrap maps the caller to 65534 in a new user namespace.
+    As root, bwrap needs no user namespace and `setpriv` drops to the work directory's own uid
+    (from `uids`) with no capabilities; as an ordinary user, bwrap maps the caller to 65534 in a
+    new user namespace and `--disable-userns` forbids nested ones. `state_dir` holds the seccomp
+    program and the uid leases (default: a private directory for this process).
     """
 
     name = "bubblewrap"
 
-    def __init__(self, *, bwrap: str = "bwrap", tmpfs_bytes: int = _TMPFS_BYTES) -> None:
+    def __init__(
+        self,
+        *,
+        bwrap: str = "bwrap",
+        state_dir: Path | None = None,
+        uids: range = DEFAULT_UIDS,
+        seccomp: bool = True,
+    ) -> None:
         self.bwrap = bwrap
-        self.tmpfs_bytes = tmpfs_bytes
         self._as_root = os.geteuid() == 0
+        self.state_dir = state_dir or _private_state_dir()
+        self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.uid_pool = UidPool(self.state_dir / "uids", uids) if self._as_root else None
+        self.seccomp_path: Path | None = None
+        self.seccomp_reason = "disabled"
+        self.launcher = bwrap
+        if seccomp:
+            try:
+                self.seccomp_path = write_filter(self.state_dir)
+                self.launcher = str(_write_launcher(self.state_dir, bwrap, self.seccomp_path))
+                self.seccomp_reason = "loaded"
+            except SeccompUnavailableError as exc:
+                self.seccomp_reason = str(exc)
+                logger.warning("sandbox runs WITHOUT a seccomp filter: %s", exc)
 
     def prepare(self, spec: SandboxSpec) -> None:
+        # The directories themselves are tmpfs mounts inside; on the host they only name the
+        # sandbox (its uid lease), so nothing in them is shared with the host.
         for path in spec.writable:
             path.mkdir(parents=True, exist_ok=True)
-            if self._as_root:
-                # The sandbox runs as 65534; a root-owned directory would be read-only to it.
-                os.chown(path, SANDBOX_UID, SANDBOX_UID)
-            path.chmod(0o755)
+
+    def uid_for(self, spec: SandboxSpec) -> int:
+        if not self._as_root or self.uid_pool is None:
+            return SANDBOX_UID
+        if spec.uid is not None:
+            return spec.uid
+        return self.uid_pool.uid_for(spec.writable[0] if spec.writable else None)
 
     def _host_cwd(self, spec: SandboxSpec) -> str:
         return "/"  # the sandbox changes directory itself (--chdir)
 
     def command_prefix(self, spec: SandboxSpec) -> list[str]:
+        # With seccomp, the launcher script runs bwrap with the filter open on fd 9.
         args = [
-            self.bwrap,
+            self.launcher,
             "--die-with-parent",
             "--new-session",
             "--unshare-pid",
@@ -273,39 +358,43 @@ class BubblewrapSandbox(_ProcessRunner):
         if not spec.network:
             args.append("--unshare-net")
         if not self._as_root:
-            args += ["--unshare-user", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
-        args += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc"]
-        masked = _masked_dirs(spec.network)
-        for directory in masked:
-            perms = "1777" if directory in ("/tmp", "/var/tmp") else "0755"
-            args += ["--perms", perms, "--size", str(self.tmpfs_bytes), "--tmpfs", directory]
-        args += ["--perms", "0777", "--size", str(self.tmpfs_bytes), "--tmpfs", SANDBOX_HOME]
-        if spec.network:
-            # /etc/resolv.conf may point into /run, which is otherwise masked.
-            args += _resolver_binds()
-        made: set[str] = set()
-        for path, flag in [(p, "--ro-bind") for p in spec.read_only] + [
-            (p, "--bind") for p in spec.writable
-        ]:
+            args += ["--unshare-user", "--disable-userns"]
+            args += ["--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
+        mounts: list[tuple[str, ...]] = [*_system_binds(spec.network)]
+        mounts += [("--dev", "/dev"), ("--proc", "/proc")]
+        scratch = str(min(_SCRATCH_BYTES, spec.limits.disk_bytes))
+        mounts += [("--perms", "1777", "--size", scratch, "--tmpfs", "/tmp")]
+        mounts += [("--perms", "0777", "--size", scratch, "--tmpfs", SANDBOX_HOME)]
+        for path in spec.read_only:
+            resolved = Path(path).resolve()
+            if resolved == Path("/"):
+                raise ValueError("the sandbox never binds the host's / ; name what it needs")
+            if not _covered(resolved):
+                mounts.append(("--ro-bind", str(resolved), str(resolved)))
+        disk = str(spec.limits.disk_bytes)
+        for path in spec.writable:
             resolved = str(Path(path).resolve())
-            args += _parent_dirs(resolved, masked, made)
-            args += [flag, resolved, resolved]
+            mounts.append(("--perms", "0777", "--size", disk, "--tmpfs", resolved))
+        args += _with_parents(mounts)
+        # The root tmpfs bwrap built holds only mount points: nothing may be written there.
+        args += ["--remount-ro", "/"]
         args += ["--clearenv"]
         for key, value in spec.full_env().items():
             args += ["--setenv", key, value]
         args += ["--chdir", str(spec.cwd.resolve()), "--"]
         if self._as_root:
+            uid = self.uid_for(spec)
             args += [
                 "setpriv",
-                f"--reuid={SANDBOX_UID}",
-                f"--regid={SANDBOX_UID}",
+                f"--reuid={uid}",
+                f"--regid={uid}",
                 "--clear-groups",
                 "--no-new-privs",
                 "--inh-caps=-all",
                 "--bounding-set=-all",
                 "--",
             ]
-        return args + spec.limits.prlimit_args()
+        return args + spec.limits.command()
 
 
 class UnsandboxedRunner(_ProcessRunner):
@@ -324,7 +413,8 @@ class UnsandboxedRunner(_ProcessRunner):
             spec.cwd,
         )
         env = [f"{k}={v}" for k, v in spec.full_env().items()]
-        return [*spec.limits.prlimit_args(), "env", "-i", "-C", str(spec.cwd), *env]
+        limits = spec.limits
+        return [*limits.prlimit_args(), "env", "-i", "-C", str(spec.cwd), *env, *limits.wall_args()]
 
 
 class SandboxStatus(BaseModel):
@@ -340,9 +430,10 @@ def sandbox_available() -> SandboxStatus:
     if missing:
         return SandboxStatus(available=False, reason=f"not installed: {', '.join(missing)}")
     spec = SandboxSpec(cwd=Path("/"))
+    sandbox = BubblewrapSandbox()
     try:
         probe = subprocess.run(
-            [*BubblewrapSandbox().command_prefix(spec), "true"],
+            [*sandbox.command_prefix(spec), "true"],
             capture_output=True,
             text=True,
             timeout=15,
@@ -355,40 +446,76 @@ def sandbox_available() -> SandboxStatus:
             available=False,
             reason=f"bwrap cannot create its namespaces here: {probe.stderr.strip()}",
         )
-    return SandboxStatus(available=True, reason="bubblewrap works")
+    return SandboxStatus(
+        available=True, reason=f"bubblewrap works; seccomp filter {sandbox.seccomp_reason}"
+    )
 
 
-def _masked_dirs(network: bool) -> list[str]:
-    """Host directories replaced by empty tmpfs: scratch space, homes, and /run's sockets."""
-    dirs = ["/tmp", "/var/tmp", "/home", "/root", str(Path.home()), "/run"]
-    seen: list[str] = []
-    for directory in dirs:
-        if directory not in seen and Path(directory).is_dir():
-            seen.append(directory)
-    return seen
+def _system_binds(network: bool) -> list[tuple[str, ...]]:
+    """Programs, libraries and a minimal /etc, read-only; merged-/usr links as symlinks."""
+    mounts: list[tuple[str, ...]] = []
+    for directory in _SYSTEM_DIRS:
+        if Path(directory).is_dir():
+            mounts.append(("--ro-bind", directory, directory))
+    for link in _MERGED_USR:
+        path = Path(link)
+        if path.is_symlink():
+            mounts.append(("--symlink", os.readlink(path), link))
+        elif path.is_dir():
+            mounts.append(("--ro-bind", link, link))
+    etc = [*_ETC, "resolv.conf"] if network else _ETC
+    for name in etc:
+        path = Path("/etc") / name
+        if path.exists():
+            # A symlinked file (resolv.conf → /run/…) is bound with its content.
+            mounts.append(("--ro-bind", str(path.resolve()), str(path)))
+    return mounts
 
 
-def _resolver_binds() -> list[str]:
-    target = Path("/etc/resolv.conf").resolve()
-    if str(target).startswith("/run/") and target.exists():
-        return ["--ro-bind", str(target.parent), str(target.parent)]
-    return []
-
-
-def _parent_dirs(path: str, masked: list[str], made: set[str]) -> list[str]:
-    """bwrap creates missing mount points as 0700, which uid 65534 cannot traverse."""
+def _with_parents(mounts: list[tuple[str, ...]]) -> list[str]:
+    """Each mount (destination last) preceded by its missing parent directories, made 0755:
+    bwrap would create them 0700, which the sandbox's uid cannot traverse."""
     args: list[str] = []
-    base = next((m for m in masked if path.startswith(m.rstrip("/") + "/")), None)
-    if base is None:
-        return args
-    parts = Path(path).relative_to(base).parts[:-1]
-    current = Path(base)
-    for part in parts:
-        current = current / part
-        if str(current) not in made:
-            made.add(str(current))
-            args += ["--perms", "0755", "--dir", str(current)]
+    made: set[Path] = {Path("/")}
+    for mount in mounts:
+        destination = Path(mount[-1])
+        for parent in reversed(destination.parents):
+            if parent not in made:
+                made.add(parent)
+                args += ["--perms", "0755", "--dir", str(parent)]
+        made.add(destination)
+        args += mount
     return args
+
+
+def _covered(path: Path) -> bool:
+    """Already visible through the system binds (e.g. a venv made from /usr/bin/python3)."""
+    if path == Path("/usr"):
+        return True
+    return any(path == Path(d) or Path(d) in path.parents for d in _SYSTEM_DIRS)
+
+
+def _write_launcher(state_dir: Path, bwrap: str, seccomp: Path) -> Path:
+    """`<state_dir>/bwrap-seccomp`: bwrap with the filter on fd 9, as one executable a stdio
+    server's launch command (and an allow-list of commands) can name — no general shell."""
+    bwrap_path = shutil.which(bwrap) or bwrap
+    script = (
+        "#!/bin/sh\n"
+        "# Written by toolfoundry: bubblewrap with the sandbox's seccomp filter on fd 9.\n"
+        f'exec {shlex.quote(bwrap_path)} --seccomp 9 "$@" 9<{shlex.quote(str(seccomp))}\n'
+    )
+    path = state_dir / "bwrap-seccomp"
+    if not path.exists() or path.read_text() != script:
+        partial = state_dir / f".bwrap-seccomp.{os.getpid()}.tmp"
+        partial.write_text(script)
+        partial.chmod(0o700)
+        partial.replace(path)
+    return path
+
+
+@functools.cache
+def _private_state_dir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="tf-sandbox-state-"))
 
 
 def _host_env() -> dict[str, str]:

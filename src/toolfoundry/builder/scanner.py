@@ -1,8 +1,12 @@
 """Static security checks on generated code, before any of it runs.
 
 Our own AST rules target what generated MCP servers must not do (run commands, open raw sockets,
-write outside their working directory, import by computed name, carry secrets); bandit adds its
-broader catalogue. High severity fails the build.
+reach the network without the requirement's grant, write outside their working directory, import
+or look up attributes by computed name, load native code, carry secrets); bandit adds its broader
+catalogue. High severity fails the build.
+
+This is defence in depth, not the boundary: Python offers endless ways to hide a call from a
+static reader, so everything that passes still runs only inside the sandbox.
 """
 
 from __future__ import annotations
@@ -18,7 +22,87 @@ from typing import Any
 
 from toolfoundry.builder.models import SecurityFinding, SecurityReport, Severity
 
-_PROCESS_MODULES = {"subprocess", "pty", "pexpect"}
+_PROCESS_MODULES = {"subprocess", "pty", "pexpect", "multiprocessing", "_posixsubprocess"}
+_NATIVE_MODULES = {"ctypes", "_ctypes", "cffi"}
+# Modules whose attributes reach the OS, the interpreter or native code: computed lookups on them
+# (getattr(os, 'sys' + 'tem'), vars(os)[...], os.__dict__) hide what a static reader must see.
+_SENSITIVE_MODULES = {
+    "os",
+    "posix",
+    "nt",
+    "builtins",
+    "__builtins__",
+    "sys",
+    "subprocess",
+    "importlib",
+    "ctypes",
+    "_ctypes",
+    "cffi",
+    "shutil",
+    "io",
+    "pty",
+    "socket",
+    "multiprocessing",
+}
+_DANGEROUS_ATTRS = {
+    "system",
+    "popen",
+    "Popen",
+    "fork",
+    "forkpty",
+    "posix_spawn",
+    "posix_spawnp",
+    "run",
+    "call",
+    "check_call",
+    "check_output",
+    "getoutput",
+    "getstatusoutput",
+    "eval",
+    "exec",
+    "compile",
+    "__import__",
+    "import_module",
+    "reload",
+    "CDLL",
+    "PyDLL",
+    "cdll",
+    "pydll",
+    "dlopen",
+    "modules",
+    "__dict__",
+    "__builtins__",
+    "__loader__",
+    "__spec__",
+    "open",
+    "remove",
+    "unlink",
+    "rmtree",
+}
+_DANGEROUS_PREFIXES = ("exec", "spawn")
+# Client libraries and stdlib modules that talk to the network: findings unless it was granted.
+_NETWORK_MODULES = {
+    "urllib.request",
+    "urllib3",
+    "http.client",
+    "http.server",
+    "socketserver",
+    "requests",
+    "httpx",
+    "aiohttp",
+    "websocket",
+    "websockets",
+    "ftplib",
+    "smtplib",
+    "poplib",
+    "imaplib",
+    "telnetlib",
+    "xmlrpc.client",
+    "paramiko",
+    "pycurl",
+    "grpc",
+}
+_NETWORK_CALLS = {"asyncio.open_connection", "asyncio.start_server", "urllib.request.urlopen"}
 _PROCESS_CALLS = {
     "os.system",
     "os.popen",
@@ -28,6 +112,7 @@ _PROCESS_CALLS = {
     "os.posix_spawnp",
     "asyncio.create_subprocess_exec",
     "asyncio.create_subprocess_shell",
+    "concurrent.futures.ProcessPoolExecutor",
 }
 _PROCESS_PREFIXES = ("os.exec", "os.spawn", "subprocess.", "pty.")
 _DELETE_CALLS = {
@@ -56,20 +141,21 @@ _SECRETS: list[tuple[str, re.Pattern[str]]] = [
 _BANDIT_SEVERITY: dict[str, Severity] = {"LOW": "low", "MEDIUM": "medium", "HIGH": "high"}
 
 
-def scan(files: Mapping[str, str]) -> SecurityReport:
+def scan(files: Mapping[str, str], *, network: bool = False) -> SecurityReport:
     """Scan Python files (name → source) with the AST rules and bandit; non-Python files are
-    only checked for secrets."""
+    only checked for secrets. `network`: the requirement grants network access, so HTTP clients
+    are expected (raw sockets stay findings)."""
     findings: list[SecurityFinding] = []
     for name, source in files.items():
         findings += _secret_findings(name, source)
         if name.endswith(".py"):
-            findings += _ast_findings(name, source)
+            findings += _ast_findings(name, source, network=network)
     findings += _bandit_findings({n: s for n, s in files.items() if n.endswith(".py")})
     findings.sort(key=lambda f: (f.file, f.line, f.rule))
     return SecurityReport(findings=findings)
 
 
-def _ast_findings(name: str, source: str) -> list[SecurityFinding]:
+def _ast_findings(name: str, source: str, *, network: bool) -> list[SecurityFinding]:
     try:
         tree = ast.parse(source, filename=name)
     except SyntaxError as exc:
@@ -83,14 +169,15 @@ def _ast_findings(name: str, source: str) -> list[SecurityFinding]:
                 source="ast",
             )
         ]
-    checker = _Checker(name)
+    checker = _Checker(name, network=network)
     checker.visit(tree)
     return checker.findings
 
 
 class _Checker(ast.NodeVisitor):
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, *, network: bool) -> None:
         self.file = file
+        self.network = network
         self.findings: list[SecurityFinding] = []
         self.aliases: dict[str, str] = {}
         """Local name → qualified name, from imports (`import os as o`, `from os import system`)."""
@@ -128,15 +215,65 @@ class _Checker(ast.NodeVisitor):
             self._add(node, "process-spawn", "high", f"imports {module}, which runs commands")
         elif root == "socket":
             self._add(node, "raw-socket", "high", "imports socket: raw network access")
+        elif root in _NATIVE_MODULES:
+            self._add(node, "native-code", "high", f"imports {module}: calls native code")
+        elif not self.network and _is_network_module(module):
+            self._add(
+                node,
+                "network-access",
+                "high",
+                f"imports {module}, but the requirement does not grant network access "
+                "(network: false)",
+            )
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        # `o = os` then `getattr(o, …)`: the alias keeps pointing at the module.
+        value = self._qualified(node.value) if isinstance(node.value, ast.Name) else None
+        if value is not None and value.split(".")[0] in _SENSITIVE_MODULES:
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    self.aliases[target.id] = value
+        self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if node.id == "__builtins__":
+            self._add(node, "dynamic-attribute", "high", "uses __builtins__ directly")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        base = self._qualified(node.value)
+        root = base.split(".")[0] if base else None
+        if root in _SENSITIVE_MODULES and node.attr in {"__dict__", "__getattribute__"}:
+            self._add(node, "dynamic-attribute", "high", f"{base}.{node.attr}: computed lookup")
+        elif base == "sys" and node.attr == "modules":
+            self._add(node, "dynamic-import", "high", "sys.modules: modules by computed name")
+        self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
         name = self._qualified(node.func)
         if name in {"eval", "exec", "compile", "builtins.eval", "builtins.exec"}:
             self._add(node, "dynamic-code", "high", f"{name}() runs code built at run time")
-        elif name in {"__import__", "builtins.__import__"}:
+        elif name in {"__import__", "builtins.__import__", "importlib.__import__"}:
             self._add(node, "dynamic-import", "high", "__import__() imports by computed name")
-        elif name == "importlib.import_module" and not _is_literal_str(_arg(node, 0, "name")):
-            self._add(node, "dynamic-import", "high", "import_module() with a computed name")
+        elif name in {"importlib.import_module", "importlib.reload"}:
+            self._check_import_module(node, name)
+        elif name in {"getattr", "builtins.getattr", "setattr", "delattr", "hasattr"}:
+            self._check_getattr(node, name)
+        elif name in {"vars", "builtins.vars"} and node.args:
+            target = self._qualified(node.args[0])
+            if target is not None and target.split(".")[0] in _SENSITIVE_MODULES:
+                self._add(node, "dynamic-attribute", "high", f"vars({target}): computed lookup")
+        elif name in {"operator.attrgetter", "operator.methodcaller"}:
+            first = _arg(node, 0, "attr")
+            if not _is_literal_str(first) or _dangerous_attr(first.value):  # type: ignore[union-attr]
+                self._add(node, "dynamic-attribute", "high", f"{name}() looks up by name")
+        elif name and name.split(".")[0] in _NATIVE_MODULES:
+            self._add(node, "native-code", "high", f"{name}() calls native code")
+        elif not self.network and (
+            name in _NETWORK_CALLS or (name is not None and _is_network_module(name))
+        ):
+            self._add(
+                node, "network-access", "high", f"{name}() without a network grant (network: false)"
+            )
         elif name in _PROCESS_CALLS or (name and name.startswith(_PROCESS_PREFIXES)):
             self._add(node, "process-spawn", "high", f"{name}() runs a command")
         elif name and name.startswith("socket."):
@@ -151,15 +288,58 @@ class _Checker(ast.NodeVisitor):
             self._check_path_method(node)
         self.generic_visit(node)
 
+    def _check_import_module(self, node: ast.Call, name: str) -> None:
+        module = _arg(node, 0, "name")
+        if not _is_literal_str(module):
+            self._add(node, "dynamic-import", "high", f"{name}() with a computed name")
+            return
+        assert isinstance(module, ast.Constant)
+        root = str(module.value).split(".")[0]
+        if root in _PROCESS_MODULES | _NATIVE_MODULES | {"socket", "os", "builtins", "importlib"}:
+            self._add(node, "dynamic-import", "high", f"{name}({module.value!r}) hides an import")
+        elif not self.network and _is_network_module(str(module.value)):
+            self._add(node, "network-access", "high", f"{name}({module.value!r}) without a grant")
+
+    def _check_getattr(self, node: ast.Call, name: str) -> None:
+        if not node.args:
+            return
+        target = self._qualified(node.args[0])
+        attribute = node.args[1] if len(node.args) > 1 else None
+        sensitive = target is not None and target.split(".")[0] in _SENSITIVE_MODULES
+        if _is_literal_str(attribute):
+            assert isinstance(attribute, ast.Constant)
+            if _dangerous_attr(attribute.value) and (sensitive or attribute.value.startswith("__")):
+                self._add(
+                    node, "dynamic-attribute", "high", f"{name}({target}, {attribute.value!r})"
+                )
+        elif sensitive:
+            self._add(
+                node,
+                "dynamic-attribute",
+                "high",
+                f"{name}() on {target} with a computed name hides which function is called",
+            )
+
     def _check_open(self, node: ast.Call) -> None:
         mode = _arg(node, 1, "mode")
         writes = isinstance(mode, ast.Constant) and isinstance(mode.value, str)
-        if writes and set(str(mode.value)) & set("wax+") and _escapes(_arg(node, 0, "file")):
+        if not (writes and set(str(mode.value)) & set("wax+")):
+            return
+        path = _arg(node, 0, "file")
+        if _escapes(path):
             self._add(
                 node,
                 "write-outside-workdir",
                 "high",
                 "open() for writing on an absolute path or one that leaves the working directory",
+            )
+        elif not _is_literal_str(path):
+            self._add(
+                node,
+                "write-outside-workdir",
+                "high",
+                "open() for writing on a computed path: only constant relative paths stay "
+                "inside the working directory",
             )
 
     def _check_delete(self, node: ast.Call, name: str) -> None:
@@ -180,12 +360,12 @@ class _Checker(ast.NodeVisitor):
             mode = _arg(node, 0, "mode")
             if not (isinstance(mode, ast.Constant) and set(str(mode.value)) & set("wax+")):
                 return
-        if target.args and _escapes(target.args[0]):
+        if target.args and (_escapes(target.args[0]) or not _is_literal_str(target.args[0])):
             self._add(
                 node,
                 "write-outside-workdir",
                 "high",
-                f"Path.{node.func.attr}() outside the working directory",
+                f"Path.{node.func.attr}() outside the working directory or on a computed path",
             )
 
     def _qualified(self, node: ast.expr) -> str | None:
@@ -204,6 +384,16 @@ def _arg(node: ast.Call, position: int, keyword: str) -> ast.expr | None:
     if len(node.args) > position:
         return node.args[position]
     return next((k.value for k in node.keywords if k.arg == keyword), None)
+
+
+def _is_network_module(name: str) -> bool:
+    return any(name == m or name.startswith(m + ".") for m in _NETWORK_MODULES)
+
+
+def _dangerous_attr(name: object) -> bool:
+    return isinstance(name, str) and (
+        name in _DANGEROUS_ATTRS or name.startswith(_DANGEROUS_PREFIXES)
+    )
 
 
 def _is_literal_str(node: ast.expr | None) -> bool:

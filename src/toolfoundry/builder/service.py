@@ -57,7 +57,12 @@ from toolfoundry.builder.repository import (
     requirement_hash,
 )
 from toolfoundry.builder.reuse import ensure_registered, failing_examples
-from toolfoundry.builder.sandbox import BubblewrapSandbox, Sandbox, UnsandboxedRunner
+from toolfoundry.builder.sandbox import (
+    BubblewrapSandbox,
+    ResourceLimits,
+    Sandbox,
+    UnsandboxedRunner,
+)
 from toolfoundry.builder.sandbox import sandbox_available as _sandbox_available
 from toolfoundry.builder.strategies import (
     BuildAttempt,
@@ -180,7 +185,18 @@ class BuildService:
         self.pool = WorkerPool(
             self.queue, self._run, concurrency=concurrency or settings.max_concurrent_builds
         )
-        self.environment = environment or BuildEnvironment()
+        self.environment = environment or BuildEnvironment(
+            cache_dir=settings.uv_cache_dir or self.data_dir / "uv-cache"
+        )
+        first, _, last = settings.sandbox_uids.partition("-")
+        self._sandbox_uids = range(int(first), int(last) + 1)
+        disk = settings.sandbox_disk_mb * 1024**2
+        self.validation_limits = ResourceLimits(disk_bytes=disk)
+        self.server_limits = ResourceLimits(
+            cpu_seconds=settings.sandbox_server_cpu_seconds,
+            wall_seconds=settings.sandbox_server_wall_seconds,
+            disk_bytes=disk,
+        )
         self.validation_timeouts = validation_timeouts
         self.allow_unsandboxed = allow_unsandboxed
         self._sandbox = sandbox
@@ -237,7 +253,12 @@ class BuildService:
         if self._sandbox is None:
             status = _sandbox_available()
             if status.available:
-                self._sandbox = BubblewrapSandbox(bwrap=shutil.which("bwrap") or "bwrap")
+                self._sandbox = BubblewrapSandbox(
+                    bwrap=shutil.which("bwrap") or "bwrap",
+                    # Seccomp program and uid leases: registered servers' launches use them.
+                    state_dir=self.data_dir / "sandbox",
+                    uids=self._sandbox_uids,
+                )
             elif self.allow_unsandboxed:
                 log.warning("bubblewrap unusable (%s): builds run UNSANDBOXED", status.reason)
                 self._sandbox = UnsandboxedRunner()
@@ -535,6 +556,7 @@ class BuildService:
                         environment=self.environment,
                         on_phase=lambda phase: self._phase(live, phase),
                         on_progress=lambda line: self._log(live, line),
+                        limits=self.validation_limits,
                         validation_timeouts=self.validation_timeouts,
                     )
                     outcome = await self._execute(record, strategy, workspace, build_metrics)
@@ -667,7 +689,9 @@ class BuildService:
         await asyncio.to_thread(_move_build, workspace.root, asset_dir)
         env = relocate(attempt.environment, workspace.root, asset_dir)
         name = server_name_for(requirement.description, asset_id)
-        config = launch_config(name, env, sandbox, asset_dir, network=requirement.network)
+        config = launch_config(
+            name, env, sandbox, asset_dir, network=requirement.network, limits=self.server_limits
+        )
         workspace.log(f"registering MCP server {name}: {config.command} … {config.args[-1]}")
         try:
             registration = await register(

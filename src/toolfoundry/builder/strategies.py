@@ -145,7 +145,8 @@ class BuildWorkspace:
 
     def scan(self, files: GeneratedFiles) -> SecurityReport:
         with self.phase("security_scan"):
-            report = scan(files.files)
+            # The requirement's network grant decides whether HTTP clients are findings.
+            report = scan(files.files, network=self.requirement.network)
             self.log(f"security scan: {report.summary()}")
             return report
 

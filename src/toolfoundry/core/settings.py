@@ -6,7 +6,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, PrivateAttr, computed_field
+from pydantic import Field, PrivateAttr, computed_field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -79,6 +79,35 @@ class Settings(BaseSettings):
     )
     web_search_api_key: str | None = None
     log_level: str = "INFO"
+    # Build sandbox (docs/security.md, "Build sandbox").
+    sandbox_disk_mb: int = Field(
+        default=256, ge=1, description="Size of a sandbox's writable work dir (tmpfs), MB."
+    )
+    sandbox_server_cpu_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="CPU seconds a registered built server process may use before it is killed "
+        "(the connection manager restarts it on its next call).",
+    )
+    sandbox_server_wall_seconds: int = Field(
+        default=1800, ge=1, description="Lifetime of a registered built server process (s)."
+    )
+    sandbox_uids: str = Field(
+        default="61000-61999",
+        pattern=r"^\d+-\d+$",
+        description="Host uids for sandboxes (as root), one per work dir: FIRST-LAST.",
+    )
+    uv_cache_dir: Path | None = Field(
+        default=None, description="uv's cache for build venvs; default: <data_dir>/uv-cache."
+    )
+
+    @field_validator("sandbox_uids")
+    @classmethod
+    def _uid_range(cls, value: str) -> str:
+        first, _, last = value.partition("-")
+        if not 1000 <= int(first) <= int(last):
+            raise ValueError("sandbox_uids must be FIRST-LAST with 1000 <= FIRST <= LAST")
+        return value
 
     # --- security: authentication and request guards (docs/security.md) ---
     auth: bool = Field(
