@@ -57,7 +57,7 @@ async def test_new_tools_appear_without_restart(library: ToolLibrary) -> None:
 async def test_meta_only_and_call_tool(library_with_samples: ToolLibrary) -> None:
     async with Client(build_gateway(library_with_samples, meta_only=True)) as client:
         names = {t.name for t in await client.list_tools()}
-        assert names == {"discover_tools", "call_tool"}
+        assert names == {"discover_tools", "call_tool", "build_tool", "build_status"}
         result = await client.call_tool("call_tool", {"name": "samples.add", "arguments": {"a": 1}})
         assert result.structured_content == {"tool": "samples.add@1.0.0", "result": 3}
         with pytest.raises(ToolError, match=r"samples\.add"):
@@ -131,7 +131,11 @@ async def test_gateway_over_stdio(tmp_path) -> None:  # type: ignore[no-untyped-
     )
     async with Client(transport) as client:
         names = {t.name for t in await client.list_tools()}
-        assert "stats.descriptive_statistics" in names  # starter toolkits are loaded
+        # Starter toolkits are loaded, under the names OpenAI-style clients accept (stdio's
+        # default); the dotted id is still understood.
+        assert "stats__descriptive_statistics" in names
+        result = await client.call_tool("stats__descriptive_statistics", {"values": [1, 2, 3]})
+        assert result.structured_content["mean"] == 2
         result = await client.call_tool("stats.descriptive_statistics", {"values": [1, 2, 3, 4]})
         assert result.structured_content["mean"] == 2.5
 

@@ -11,12 +11,8 @@ from pydantic import BaseModel
 
 from toolfoundry.core.errors import ConflictError
 from toolfoundry.core.models import Tool, ToolKind
-from toolfoundry.registry.describe import (
-    provider_name_map,
-    provider_tool_name,
-    render,
-    tool_id_from_provider_name,
-)
+from toolfoundry.core.names import provider_tool_name, tool_id_from_provider_name
+from toolfoundry.registry.describe import provider_name_map, render
 from toolfoundry.registry.schema import derive_function_schema
 
 

@@ -23,6 +23,7 @@ from toolfoundry.core.errors import (
     ToolfoundryError,
 )
 from toolfoundry.core.models import Tool
+from toolfoundry.core.names import provider_tool_name
 from toolfoundry.discovery.results import DiscoveryResult
 from toolfoundry.llm import describe_model, load_prompt
 from toolfoundry.trajectory.models import StepType
@@ -54,11 +55,6 @@ class AgentRunResult(BaseModel):
     gaps: list[GapResolution] = Field(default_factory=list)
     discovery: DiscoveryResult
     duration_ms: float
-
-
-def tool_name(tool_id: str) -> str:
-    """Model APIs allow letters, digits, `_` and `-` in function names: `a.b` → `a__b`."""
-    return tool_id.replace(".", "__")
 
 
 class SandboxAgent:
@@ -175,7 +171,7 @@ class SandboxAgent:
 
             return ModelTool.from_schema(
                 invoke,
-                name=tool_name(tool.id),
+                name=provider_tool_name(tool.id),
                 description=tool.description,
                 json_schema=tool.input_schema,
             )

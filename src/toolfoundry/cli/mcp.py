@@ -26,7 +26,15 @@ async def serve(
     stdio: Annotated[bool, typer.Option("--stdio", help="Serve over stdin/stdout.")] = False,
     meta_only: Annotated[
         bool,
-        typer.Option("--meta-only", help="Expose only discover_tools and call_tool."),
+        typer.Option("--meta-only", help="Expose only the meta-tools (discover, call, build)."),
+    ] = False,
+    dotted_names: Annotated[
+        bool,
+        typer.Option(
+            "--dotted-names",
+            help="Keep ids like stats.mean as tool names. By default stdio exposes "
+            "stats__mean, the form OpenAI-style clients accept.",
+        ),
     ] = False,
 ) -> None:
     """Serve the whole catalog as one MCP server (for Claude Desktop, Cursor, agents).
@@ -45,7 +53,7 @@ async def serve(
     from toolfoundry.gateway import build_gateway
 
     async with ToolLibrary.open() as library:
-        gateway = build_gateway(library, meta_only=meta_only or None)
+        gateway = build_gateway(library, meta_only=meta_only or None, safe_names=not dotted_names)
         await gateway.run_stdio_async(show_banner=False)
 
 

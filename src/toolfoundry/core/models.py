@@ -91,6 +91,11 @@ class ToolResult(BaseModel):
     version: str
     content: str = Field(description="Text rendering of the result, for a model's context.")
     structured: Any = Field(default=None, description="The JSON value the tool returned.")
+    blocks: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="MCP content blocks exactly as the server sent them, when any is not text "
+        "(images, audio, resource links, embedded resources).",
+    )
     is_error: bool = False
     error: ToolError | None = None
     duration_ms: float = 0.0

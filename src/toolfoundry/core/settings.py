@@ -37,6 +37,12 @@ class Settings(BaseSettings):
         default=False,
         description="Expose only discover_tools and call_tool on the MCP gateway.",
     )
+    gateway_safe_names: bool = Field(
+        False,
+        description="Expose tool names matching ^[a-zA-Z0-9_-]{1,64}$ on the HTTP gateway "
+        "(`stats__mean` for `stats.mean`), as OpenAI-style function calling requires. "
+        "`toolfoundry mcp serve --stdio` turns it on unless --dotted-names is given.",
+    )
     embedder: str = Field(
         default="minilm",
         description="Discovery embedder: minilm (bundled, English, best measured), e5 "

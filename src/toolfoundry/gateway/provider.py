@@ -2,39 +2,84 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from fastmcp.exceptions import ToolError
+from fastmcp.server.dependencies import get_context
 from fastmcp.server.providers import Provider
 from fastmcp.tools import Tool as McpTool
 from fastmcp.tools.base import ToolResult as McpToolResult
 from fastmcp.utilities.versions import VersionSpec
-from mcp.types import TextContent
+from mcp.types import ContentBlock, TextContent
+from pydantic import TypeAdapter
 
 from toolfoundry.core.errors import ToolfoundryError
 from toolfoundry.core.models import Tool, ToolResult
 from toolfoundry.library import ToolLibrary
+from toolfoundry.mcp.relay import progress_relay
+from toolfoundry.registry.describe import provider_tool_name
 from toolfoundry.registry.schema import WRAPPED_KEY
+
+_BLOCKS = TypeAdapter(list[ContentBlock])
+T = TypeVar("T")
 
 
 def to_mcp_result(result: ToolResult, output_schema: dict[str, Any] | None) -> McpToolResult:
-    """A dispatcher result as MCP content; structured content only where a schema promises it."""
+    """A dispatcher result as MCP content; structured content only where a schema promises it.
+    Upstream images, audio and resources pass through as the server sent them."""
     structured: dict[str, Any] | None = None
     if output_schema is not None and not result.is_error:
         if output_schema.get(WRAPPED_KEY):
             structured = {"result": result.structured}
         elif isinstance(result.structured, dict):
             structured = result.structured
-    return McpToolResult(
-        content=[TextContent(type="text", text=result.content)],
-        structured_content=structured,
-        is_error=result.is_error,
+    content: list[Any] = (
+        _BLOCKS.validate_python(result.blocks)
+        if result.blocks
+        else [TextContent(type="text", text=result.content)]
     )
+    return McpToolResult(content=content, structured_content=structured, is_error=result.is_error)
 
 
 def error_text(exc: ToolfoundryError) -> str:
-    return f"{exc.detail} {exc.hint}" if exc.hint else exc.detail
+    """What went wrong, then on its own line what to do about it."""
+    return f"{exc.detail}\n{exc.hint}" if exc.hint else exc.detail
+
+
+async def relaying_progress(call: Callable[[], Awaitable[T]]) -> T:
+    """Run `call` (a dispatcher call) forwarding upstream MCP progress to this gateway request's
+    client. Progress is sent from the request's own task: the upstream handler runs on the
+    upstream session's reader, which must neither block on nor write to the downstream stream."""
+    try:
+        ctx = get_context()
+    except RuntimeError:
+        return await call()
+    updates: asyncio.Queue[tuple[float, float | None, str | None]] = asyncio.Queue()
+
+    async def relay(progress: float, total: float | None, message: str | None) -> None:
+        updates.put_nowait((progress, total, message))
+
+    token = progress_relay.set(relay)
+    try:
+        task = asyncio.ensure_future(call())  # the task copies the context: it sees the relay
+    finally:
+        progress_relay.reset(token)
+    try:
+        while not task.done():
+            update = asyncio.ensure_future(updates.get())
+            await asyncio.wait({task, update}, return_when=asyncio.FIRST_COMPLETED)
+            if update.done():
+                await ctx.report_progress(*update.result())
+            else:
+                update.cancel()
+        while not updates.empty():
+            await ctx.report_progress(*updates.get_nowait())
+    finally:
+        if not task.done():
+            task.cancel()  # the client went away: cancel the upstream call too
+    return task.result()
 
 
 class CatalogTool(McpTool):
@@ -45,20 +90,22 @@ class CatalogTool(McpTool):
 
     async def run(self, arguments: dict[str, Any]) -> McpToolResult:
         try:
-            result = await self.library.call(self.tool_id, arguments)
+            result = await relaying_progress(lambda: self.library.call(self.tool_id, arguments))
         except ToolfoundryError as exc:
             # A ToolError reaches the client as an isError result it can read and act on.
             raise ToolError(error_text(exc)) from exc
         return to_mcp_result(result, self.output_schema)
 
     @classmethod
-    def from_catalog(cls, tool: Tool, library: ToolLibrary) -> CatalogTool:
+    def from_catalog(
+        cls, tool: Tool, library: ToolLibrary, *, safe_names: bool = False
+    ) -> CatalogTool:
         description = tool.description + (" [deprecated]" if tool.deprecated else "")
         output_schema = tool.output_schema
         if output_schema is not None and output_schema.get("type") != "object":
             output_schema = None  # MCP only allows object output schemas
         return cls(
-            name=tool.id,
+            name=provider_tool_name(tool.id) if safe_names else tool.id,
             description=description,
             parameters=tool.input_schema,
             output_schema=output_schema,
@@ -69,11 +116,16 @@ class CatalogTool(McpTool):
 
 
 class CatalogProvider(Provider):
-    """Lists the catalog's enabled tools; the list is rebuilt only when the catalog changed."""
+    """Lists the catalog's enabled tools; the list is rebuilt only when the catalog changed.
 
-    def __init__(self, library: ToolLibrary) -> None:
+    With `safe_names` every tool is exposed under the name model APIs accept
+    (`stats__descriptive_statistics`, see `provider_tool_name`); the dispatcher accepts both.
+    """
+
+    def __init__(self, library: ToolLibrary, *, safe_names: bool = False) -> None:
         super().__init__()
         self.library = library
+        self.safe_names = safe_names
         self._version = -1
         self._tools: dict[str, CatalogTool] = {}
 
@@ -81,7 +133,10 @@ class CatalogProvider(Provider):
         if self._version != self.library.catalog_version:
             version = self.library.catalog_version
             tools = await self.library.list_tools(enabled=True)
-            self._tools = {t.id: CatalogTool.from_catalog(t, self.library) for t in tools}
+            exposed = (
+                CatalogTool.from_catalog(t, self.library, safe_names=self.safe_names) for t in tools
+            )
+            self._tools = {tool.name: tool for tool in exposed}
             self._version = version
         return self._tools
 
@@ -89,4 +144,11 @@ class CatalogProvider(Provider):
         return list((await self._current()).values())
 
     async def _get_tool(self, name: str, version: VersionSpec | None = None) -> McpTool | None:
-        return (await self._current()).get(name)
+        tool = (await self._current()).get(name)
+        table = self.library.dispatcher.table
+        if tool is None and table.knows(name):
+            # Known but not listed (disabled): calling it says why, as REST does, instead of
+            # the client hearing "Unknown tool".
+            hidden = await self.library.get_tool(table.canonical_id(name))
+            return CatalogTool.from_catalog(hidden, self.library, safe_names=self.safe_names)
+        return tool

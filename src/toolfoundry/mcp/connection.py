@@ -43,6 +43,7 @@ from pydantic import ValidationError
 from toolfoundry.mcp.breaker import CircuitBreaker
 from toolfoundry.mcp.config import McpServerConfig, McpToolInfo, ServerState, ServerStatus
 from toolfoundry.mcp.errors import McpTimeoutError, McpToolError, McpUnavailableError
+from toolfoundry.mcp.relay import progress_relay
 
 if TYPE_CHECKING:
     from fastmcp import FastMCP
@@ -214,9 +215,12 @@ class McpConnection:
         `timeout` (default `config.call_timeout`) is the MCP request's deadline: on expiry the
         server is sent a cancellation instead of being left to finish unobserved."""
         seconds = timeout or self.config.call_timeout
+        relay = progress_relay.get()
         return await self._request(
             f"tools/call {name!r}",
-            lambda client: client.call_tool_mcp(name, arguments or {}, timeout=seconds),
+            lambda client: client.call_tool_mcp(
+                name, arguments or {}, timeout=seconds, progress_handler=relay
+            ),
         )
 
     async def ping(self) -> float:

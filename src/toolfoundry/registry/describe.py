@@ -8,40 +8,17 @@ give the same output, byte for byte.
 from __future__ import annotations
 
 import copy
-import hashlib
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, overload
 
 from toolfoundry.core.errors import ConflictError
 from toolfoundry.core.models import Tool
+from toolfoundry.core.names import provider_tool_name
 from toolfoundry.registry.schema import WRAPPED_KEY
 
 DescribeFormat = Literal["openai", "anthropic", "mcp", "text"]
 
 # --- provider names ---------------------------------------------------------------------------
-
-_PROVIDER_NAME_MAX = 64
-_NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_-]")
-
-
-def provider_tool_name(tool_id: str) -> str:
-    """The name OpenAI and Anthropic accept (`^[a-zA-Z0-9_-]{1,64}$`): `text.count` → `text__count`.
-
-    Other characters become `_`; an over-long name is cut and suffixed with a hash of the id so
-    that two long ids stay distinct.
-    """
-    name = _NOT_ALLOWED.sub("_", tool_id.replace(".", "__"))
-    if len(name) > _PROVIDER_NAME_MAX:
-        digest = hashlib.sha256(tool_id.encode()).hexdigest()[:8]
-        name = f"{name[: _PROVIDER_NAME_MAX - 9]}_{digest}"
-    return name
-
-
-def tool_id_from_provider_name(name: str) -> str:
-    """Inverse of `provider_tool_name` for ids made of `[A-Za-z0-9_-]` parts without `__` that fit
-    in 64 characters (every catalog id of normal length); use `provider_name_map` for the rest."""
-    return name.replace("__", ".")
 
 
 def provider_name_map(tools: Iterable[Tool]) -> dict[str, str]:

@@ -20,6 +20,9 @@ class ToolOutput:
     structured: Any = None
     is_error: bool = False
     error_type: str | None = None
+    # Non-text MCP content (images, audio, resource links, embedded resources) as the server
+    # sent it, so the gateway can pass it through unchanged.
+    blocks: list[dict[str, Any]] | None = None
 
 
 class Backend(Protocol):

@@ -112,6 +112,7 @@ class Dispatcher:
                 version=entry.version,
                 content=output.content,
                 structured=output.structured,
+                blocks=output.blocks,
                 is_error=output.is_error,
                 error=None
                 if success

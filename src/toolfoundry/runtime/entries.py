@@ -14,6 +14,7 @@ from rapidfuzz import process
 
 from toolfoundry.core.errors import BackendUnavailableError, NotFoundError, ToolNotFoundError
 from toolfoundry.core.models import ToolKind
+from toolfoundry.core.names import provider_tool_name
 
 
 @dataclass(slots=True)
@@ -48,12 +49,45 @@ class ToolSlot:
 class ToolTable:
     def __init__(self) -> None:
         self._slots: dict[str, ToolSlot] = {}
+        # Model-safe name (`stats__mean`) → tool id, or None when two ids render alike.
+        self._aliases: dict[str, str | None] = {}
 
     def put(self, tool_id: str, slot: ToolSlot) -> None:
         self._slots[tool_id] = slot
+        alias = provider_tool_name(tool_id)
+        if alias != tool_id:
+            known = self._aliases.get(alias, tool_id)
+            self._aliases[alias] = tool_id if known == tool_id else None
 
     def drop(self, tool_id: str) -> None:
-        self._slots.pop(tool_id, None)
+        if self._slots.pop(tool_id, None) is not None:
+            alias = provider_tool_name(tool_id)
+            self._aliases.pop(alias, None)
+            for other in self._slots:  # a name two ids shared may be unique again
+                if provider_tool_name(other) == alias:
+                    self.put(other, self._slots[other])
+
+    def knows(self, ref: str) -> bool:
+        """Whether `ref` names a tool of the table (by id or model-safe name), callable or not."""
+        tool_id = ref.partition("@")[0]
+        return tool_id in self._slots or self._aliases.get(tool_id) is not None
+
+    def exposed_name(self, tool_id: str) -> str:
+        """The model-safe name a tool is offered under (its id when two ids render alike)."""
+        alias = provider_tool_name(tool_id)
+        return alias if self._aliases.get(alias, tool_id) == tool_id else tool_id
+
+    def canonical_id(self, name: str) -> str:
+        """The tool id behind `name`: the id itself, or the id a model-safe name stands for."""
+        if name in self._slots:
+            return name
+        if name in self._aliases and self._aliases[name] is None:
+            clashing = sorted(i for i in self._slots if provider_tool_name(i) == name)
+            raise NotFoundError(
+                f"{name!r} stands for more than one tool: {', '.join(clashing)}",
+                hint="Call the tool by its dotted id.",
+            )
+        return self._aliases.get(name) or name
 
     def ids(self) -> list[str]:
         return list(self._slots)
@@ -63,7 +97,8 @@ class ToolTable:
 
     def resolve(self, ref: str) -> ToolEntry:
         """`toolkit.tool` → its newest enabled version; `toolkit.tool@1.2.0` → that version."""
-        tool_id, _, version = ref.partition("@")
+        name, _, version = ref.partition("@")
+        tool_id = self.canonical_id(name)
         slot = self._slots.get(tool_id)
         if slot is None:
             raise ToolNotFoundError(ref, self.suggest(tool_id))

@@ -44,11 +44,18 @@ def output_from_mcp(result: mcp_types.CallToolResult) -> ToolOutput:
     content = "\n".join(texts)
     if structured is None and len(texts) == 1:
         structured = texts[0]
+    rich = any(not isinstance(block, mcp_types.TextContent) for block in result.content)
     return ToolOutput(
         content=content,
         structured=structured,
         is_error=bool(result.is_error),
         error_type="McpToolError" if result.is_error else None,
+        blocks=[
+            block.model_dump(mode="json", by_alias=True, exclude_none=True)
+            for block in result.content
+        ]
+        if rich
+        else None,
     )
 
 
