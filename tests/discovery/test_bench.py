@@ -67,6 +67,7 @@ def test_benchmark_reports_the_documented_keys(tmp_path: Path) -> None:
         "mode",
         "index_build_s",
         "embedder",
+        "multilingual",
     }
     assert result["recall@1"] == 100.0 and result["ndcg@5"] == 100.0
     assert (result["tools"], result["queries"], result["mode"]) == (2, 2, "lexical")

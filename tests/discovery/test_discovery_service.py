@@ -101,9 +101,9 @@ async def test_chinese_descriptions(multilingual: ToolLibrary) -> None:
     assert "zh.word_frequency" in [t.id for t in english.tools[:5]]
 
 
-async def test_chinese_with_the_english_default(library: ToolLibrary) -> None:
-    """MiniLM cannot read Chinese: Chinese over Chinese still matches through character pairs,
-    and a Chinese request over English tools is reported as a gap rather than guessed."""
+async def test_chinese_with_the_default_configuration(library: ToolLibrary) -> None:
+    """The default routes Chinese requests to the multilingual embedder: Chinese over Chinese
+    matches (character pairs and meaning), and Chinese over English tools finds them too."""
 
     async def word_frequency(text: str) -> dict[str, int]:
         """统计文本中每个词出现的次数。"""
@@ -111,7 +111,9 @@ async def test_chinese_with_the_english_default(library: ToolLibrary) -> None:
 
     await library.register(word_frequency, toolkit="zh")
     assert (await library.discover("统计每个词出现的次数")).tools[0].id == "zh.word_frequency"
-    assert (await library.discover("把华氏温度转换成摄氏度")).gaps
+    converted = await library.discover("把华氏温度转换成摄氏度")
+    assert converted.tools[0].id == "convert.convert_units"
+    assert not converted.gaps
 
 
 async def test_index_follows_the_catalog(library: ToolLibrary) -> None:

@@ -20,6 +20,9 @@ import numpy as np
 
 from toolfoundry.discovery.tokenize import tokenize
 
+# A part of a request whose best coverage is below this is reported as a capability gap.
+GAP_THRESHOLD = 0.8
+
 # Cosine ranges per embedder, measured on the shared sets (docs/benchmarks.md): the low end is
 # about the similarity of random query/tool pairs, the high end that of a near-paraphrase. The
 # nearest *irrelevant* tool scores as high as the relevant one on average, so dense similarity
