@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from toolfoundry.discovery.index import Signals
 from toolfoundry.discovery.tokenize import tokenize
 
 # A part of a request whose best coverage is below this is reported as a capability gap.
@@ -108,3 +109,48 @@ def tool_terms(texts: Iterable[str]) -> set[str]:
 def combine(lexical: float | None, dense: float | None) -> float:
     """Either signal can show coverage: the same words, or the same meaning in other words."""
     return max(lexical or 0.0, dense or 0.0)
+
+
+# What a candidate's coverage of a part is judged from. Absolute similarity alone cannot say
+# "nothing fits" (the nearest irrelevant tool is as close as a relevant one); how far the tool
+# stands out from the catalog (the z-scores of its fused, dense and lexical scores) and from
+# the runner-up (margin) can.
+FEATURES = (
+    "bias", "lexical", "lexical_judged", "dense", "score", "dense_z", "lexical_z", "margin", "name",
+)  # fmt: skip
+# Logistic weights fitted on the seed-0 leave-out splits of MetaTool and Seal-Tools and checked
+# on seed 1 (benchmarks/calibrate_gaps.py; docs/benchmarks.md). None: the uncalibrated rule.
+WEIGHTS: np.ndarray | None = None
+
+
+def features(
+    lexical: float | None,
+    dense: float | None,
+    hit: Signals,
+    score: float,
+    margin: float,
+    name: float,
+) -> np.ndarray:
+    """``name``: the share of the tool name's words the part uses."""
+    return np.array(
+        [
+            1.0,
+            lexical or 0.0,
+            0.0 if lexical is None else 1.0,
+            dense or 0.0,
+            score,
+            hit.dense or 0.0,
+            hit.lexical,
+            margin,
+            name,
+        ],
+        dtype=np.float64,
+    )
+
+
+def calibrated(feats: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The probability that the candidate covers the part (0..1)."""
+    w = WEIGHTS if weights is None else weights
+    if w is None:
+        return combine(feats[1] if feats[2] else None, feats[3])
+    return float(1.0 / (1.0 + np.exp(-float(feats @ w))))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from toolfoundry.core.models import Tool, Toolkit
 from toolfoundry.discovery import analysis, coverage
 from toolfoundry.discovery.documents import ToolDocument
@@ -89,12 +91,17 @@ class Retriever:
             part.coverage[best[i]] = coverage.combine(lexical, part.coverage[best[i]])
             part.uncovered_terms = [t for t in part.uncovered_terms if t not in plan_terms]
 
+    def evidence(self, query: str, toolkits: list[str] | None = None) -> list[PartEvidence]:
+        """Each part of ``query`` with its candidates and their coverage features."""
+        return [self._evidence(part, toolkits) for part in analysis.split_subtasks(query)]
+
     def _evidence(self, part: str, toolkits: list[str] | None) -> PartEvidence:
         hits = self.index.search(part, _PART_DEPTH, toolkits=toolkits)
         terms = coverage.concepts(part)
         model, cosines = self.index.dense_similarity(part, [h.id for h in hits])
         scores: dict[str, float] = {}
-        for hit, cosine in zip(hits, cosines, strict=True):
+        feats: dict[str, np.ndarray] = {}
+        for rank, (hit, cosine) in enumerate(zip(hits, cosines, strict=True)):
             lexical = coverage.lexical_coverage(
                 terms, self._terms.get(hit.id, set()), self._term_stats
             )
@@ -106,9 +113,20 @@ class Retriever:
                     cross_lingual=lexical is None
                     or (lexical == 0 and any(map(coverage.is_cjk, terms))),
                 )
-            scores[hit.id] = coverage.combine(lexical, dense)
+            others = [h.score for j, h in enumerate(hits) if j != rank]
+            margin = hit.score - max(others) if others else 0.0
+            doc = self.index.get(hit.id)
+            name_terms = set(coverage.concepts(doc.name_text())) if doc else set()
+            name = len(name_terms & set(terms)) / len(name_terms) if name_terms else 0.0
+            feats[hit.id] = coverage.features(lexical, dense, hit.signals, hit.score, margin, name)
+            scores[hit.id] = coverage.calibrated(feats[hit.id])
         evidence = PartEvidence(
-            text=part, hits=hits, coverage=scores, uncovered_terms=[], threshold=self.gap_threshold
+            text=part,
+            hits=hits,
+            coverage=scores,
+            uncovered_terms=[],
+            threshold=self.gap_threshold,
+            features=feats,
         )
         best_terms = self._terms.get(evidence.best[0] or "", set())
         evidence.uncovered_terms = [t for t in terms if t not in best_terms]
