@@ -308,6 +308,7 @@ class ToolLibrary:
             output_schema=schema.output_schema,
             source=source,
             tags=tuple(tags if tags is not None else options.tags),
+            examples=options.examples,
             timeout=timeout if timeout is not None else options.timeout,
             retries=retries if retries is not None else options.retries,
         )

@@ -84,6 +84,7 @@ def document(tool: Tool, served: list[ServedRequest] | None = None) -> ToolDocum
         toolkit=tool.toolkit,
         parameters=tool.input_schema,
         tags=tool.tags,
+        examples=tool.examples,
         effectiveness=min(1.0, max(0.0, tool.effectiveness_score)),
     )
     if served:
