@@ -58,7 +58,7 @@ def query_scores(data: list, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     scores, should = [], []
     for missing, parts in data:
         per_part = [
-            max((coverage.calibrated(f, w) for f, _ in part), default=0.0) for part in parts
+            max((coverage.probability(f, w) for f, _ in part), default=0.0) for part in parts
         ]
         scores.append(min(per_part, default=0.0))
         should.append(missing)
@@ -96,7 +96,9 @@ def main() -> None:
     x = np.stack([f for f, _ in rows])
     y = np.array([float(r) for _, r in rows])
     w = fit(x, y)
-    print("weights:", json.dumps(dict(zip(coverage.FEATURES, np.round(w, 3).tolist()))))
+    print(
+        "weights:", json.dumps(dict(zip(coverage.FEATURES, np.round(w, 3).tolist(), strict=True)))
+    )
     fitted = {s: query_scores(fit_data[s], w) for s in sets}
     best = 0.0
     for t in np.arange(0.02, 0.98, 0.01):
