@@ -1,7 +1,7 @@
 """tool examples: natural-language requests a tool serves, joined to its discovery text
 
 Revision ID: 0005d
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-02 17:55:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005d"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
