@@ -20,7 +20,12 @@ from toolfoundry.core.private_files import private_dir
 from toolfoundry.core.settings import Settings, get_settings
 from toolfoundry.discovery.embedders import Embedder
 from toolfoundry.discovery.results import CapabilityGap, DiscoveryResult
-from toolfoundry.discovery.service import DiscoverMode, DiscoveryService, embedder_from_settings
+from toolfoundry.discovery.service import (
+    DiscoverMode,
+    DiscoveryService,
+    embedder_from_settings,
+    multilingual_from_settings,
+)
 from toolfoundry.llm import build_model
 from toolfoundry.mcp import McpConnectionManager, McpServerConfig
 from toolfoundry.registry.catalog import Catalog, ToolDefinition, ToolFilter
@@ -150,6 +155,9 @@ class ToolLibrary:
             self,
             self._embedder or embedder_from_settings(self.settings),
             model=self.llm,
+            multilingual=None
+            if self._embedder is not None
+            else multilingual_from_settings(self.settings),
             gap_threshold=self.settings.discovery_gap_threshold,
             llm_timeout=self.settings.discovery_llm_timeout,
         )
@@ -300,6 +308,7 @@ class ToolLibrary:
             output_schema=schema.output_schema,
             source=source,
             tags=tuple(tags if tags is not None else options.tags),
+            examples=options.examples,
             timeout=timeout if timeout is not None else options.timeout,
             retries=retries if retries is not None else options.retries,
         )

@@ -67,6 +67,7 @@ def test_benchmark_reports_the_documented_keys(tmp_path: Path) -> None:
         "mode",
         "index_build_s",
         "embedder",
+        "multilingual",
     }
     assert result["recall@1"] == 100.0 and result["ndcg@5"] == 100.0
     assert (result["tools"], result["queries"], result["mode"]) == (2, 2, "lexical")
@@ -83,3 +84,57 @@ def test_lexical_baseline_on_a_slice_of_sealtools() -> None:
     )
     assert result["queries"] == 100
     assert result["recall@5"] > 70
+
+
+def test_gap_metrics_count_what_should_and_did_gap() -> None:
+    from toolfoundry.discovery.gap_bench import gap_metrics
+
+    records = [
+        {"should": True, "flagged": True, "names_missing": True},
+        {"should": True, "flagged": False, "names_missing": False},
+        {"should": False, "flagged": True, "names_missing": False},
+        {"should": False, "flagged": False, "names_missing": False},
+        {"should": False, "flagged": False, "names_missing": False},
+    ]
+    m = gap_metrics(records)
+    assert (m["gap_precision"], m["gap_recall"], m["gap_f1"]) == (50.0, 50.0, 50.0)
+    assert m["false_gap_rate"] == pytest.approx(100 / 3, abs=0.01)
+    assert m["gap_names_missing"] == 100.0
+    assert (m["should_gap"], m["answerable"], m["flagged"]) == (2, 3, 2)
+
+
+def test_bench_gaps_cli_on_a_leave_out_set(tmp_path: Path) -> None:
+    """`toolfoundry bench gaps`: the weather tool is left out of the tool file, so its query
+    must get a gap naming it; the e-mail query is answerable and must not."""
+    from typer.testing import CliRunner
+
+    from toolfoundry.cli.main import app
+
+    tools = _write(
+        tmp_path / "tools.jsonl",
+        [
+            {"id": "m", "name": "send_mail", "description": "Send an email message to someone"},
+            {"id": "c", "name": "convert_units", "description": "Convert between units"},
+        ],
+    )
+    queries = _write(
+        tmp_path / "queries.jsonl",
+        [
+            {"query": "send an email to bob", "relevant": ["m"]},
+            {"query": "what is the weather forecast for Paris", "relevant": ["get_weather"]},
+        ],
+    )
+    args = ["bench", "gaps", "--tools", str(tools), "--queries", str(queries)]
+    result = CliRunner().invoke(
+        app, [*args, "--embedder", "none", "--multilingual", "none", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert (report["gap_recall"], report["false_gap_rate"], report["gap_precision"]) == (
+        100.0,
+        0.0,
+        100.0,
+    )
+    assert report["gap_names_missing"] == 100.0  # "weather" is uncovered and in get_weather
+    bad = CliRunner().invoke(app, [*args, "--embedder", "nope"])
+    assert bad.exit_code != 0 and "--embedder" in bad.output

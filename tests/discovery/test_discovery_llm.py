@@ -5,41 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
-from pydantic_ai.messages import ModelMessage, ModelResponse, ToolCallPart
+from pydantic_ai.messages import ModelMessage, ModelResponse, TextPart
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from toolfoundry import Settings, ToolLibrary
-
-ANALYSIS = {
-    "core_intent": "convert a temperature",
-    "task_characteristics": ["unit conversion"],
-    "complexity_level": "simple",
-    "input_output_requirements": {"input": "fahrenheit", "output": "celsius"},
-    "technical_needs": ["temperature conversion"],
-    "scenario_classification": "unit-conversion",
-    "confidence_score": 0.9,
-    "reasoning": "one conversion",
-    "subtasks": ["convert 100 F to C"],
-}
+from toolfoundry.core.models import Tool, ToolKind
+from toolfoundry.discovery.llm_reasoner import parse_answer
 
 
-def selection(tool_ids: list[str], gaps: list[dict] | None = None) -> dict:
-    return {
-        "analysis": ANALYSIS,
-        "toolkits": ["convert"],
-        "selection_reasoning": "units live in convert",
-        "combination_strategy": "single toolkit",
-        "tools": [{"id": t, "purpose": "convert the value", "subtasks": [0]} for t in tool_ids],
-        "backups": [],
-        "reasoning": "the unit converter does it",
-        "gaps": gaps or [],
-    }
-
-
-def answering(*answers: dict, seen: list[str] | None = None) -> FunctionModel:
-    """A model that returns `answers` in turn as its structured output."""
+def answering(*answers: str, seen: list[str] | None = None) -> FunctionModel:
+    """A model that returns `answers` in turn as plain text, recording the prompts it saw."""
     queue = list(answers)
 
     def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
@@ -48,10 +26,11 @@ def answering(*answers: dict, seen: list[str] | None = None) -> FunctionModel:
                 json.dumps(
                     [m.model_dump() if hasattr(m, "model_dump") else str(m) for m in messages],
                     default=str,
+                    ensure_ascii=False,
                 )
             )
         answer = queue.pop(0) if len(queue) > 1 else queue[0]
-        return ModelResponse(parts=[ToolCallPart(tool_name=info.output_tools[0].name, args=answer)])
+        return ModelResponse(parts=[TextPart(answer)])
 
     return FunctionModel(respond)
 
@@ -68,50 +47,90 @@ async def open_with(settings: Settings, model: FunctionModel) -> ToolLibrary:
     return library
 
 
-async def test_model_answer_becomes_the_result(settings: Settings) -> None:
-    library = await open_with(settings, answering(selection(["convert.convert_units"])))
+def number_of(prompt: str, tool_id: str) -> str:
+    """The number the prompt gave `tool_id` (`3. text.slugify: ...`)."""
+    match = re.search(rf"(\d+)\. {re.escape(tool_id)}:", prompt)
+    assert match, (tool_id, prompt)
+    return match.group(1)
+
+
+async def test_model_reorders_within_the_shortlist_with_a_compact_prompt(
+    settings: Settings,
+) -> None:
+    seen: list[str] = []
+    query = "summarize the columns of a table"
+
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        seen.append(str(messages))
+        # The model prefers the describe tool, named by its number, with chatter around it.
+        return ModelResponse(
+            parts=[TextPart(f"Sure!\n{number_of(str(messages), 'tabular.describe_table')}\n")]
+        )
+
+    library = await open_with(settings, FunctionModel(respond))
     try:
-        result = await library.discover("convert 100 fahrenheit to celsius")
+        plain = await library.discover(query, mode="retrieval")
+        result = await library.discover(query)
     finally:
         await library.aclose()
     assert result.mode == "llm" and result.fallback_reason is None
-    assert [t.id for t in result.tools] == ["convert.convert_units"]
+    assert result.tools[0].id == "tabular.describe_table"
     assert result.tools[0].input_schema["type"] == "object"  # filled in from the catalog
-    assert result.analysis.scenario_classification == "unit-conversion"
-    assert result.tool_filtering.execution_plan.steps[0].purpose == "convert the value"
-    assert result.coverage == 1.0 and result.gaps == []
+    # Retrieval's order fills in after the model's pick: nothing it found is lost.
+    rest = [t.id for t in plain.tools + plain.tool_filtering.backup_options]
+    assert [t.id for t in result.tools[1:]] == [t for t in rest if t != "tabular.describe_table"][
+        : len(result.tools) - 1
+    ]
+    assert result.tokens is not None and result.tokens["input"] > 0
+    prompt = seen[0]
+    assert "input_schema" not in prompt and "properties" not in prompt  # no schemas sent
+    assert len(prompt) < 3000
 
 
-async def test_invented_tool_ids_are_sent_back(settings: Settings) -> None:
-    seen: list[str] = []
-    model = answering(
-        selection(["convert.fahrenheit_magic"]), selection(["convert.convert_units"]), seen=seen
-    )
-    library = await open_with(settings, model)
+def test_parse_answer_reads_numbers_ids_and_gaps() -> None:
+    shortlist = [
+        Tool(
+            id=f"kit.{n}",
+            name=n,
+            description=f"{n} things",
+            toolkit="kit",
+            kind=ToolKind.FUNCTION,
+            input_schema={"type": "object"},
+            version="1",
+        )
+        for n in ("read_table", "sort_rows", "plot")
+    ]
+    pick = parse_answer("2\n- 1. read_table\n`kit.plot`\n7\nGAP: send an e-mail.", shortlist)
+    assert pick.order == [1, 0, 2]  # 7 is out of range; repeats are dropped
+    assert pick.gaps == ["send an e-mail"]
+    assert parse_answer("缺少：画图", shortlist).gaps == ["画图"]
+    assert parse_answer("I cannot help with that.", shortlist).order == []
+
+
+async def test_unparseable_answer_keeps_the_retrieval_order(settings: Settings) -> None:
+    library = await open_with(settings, answering("I think you should use a converter."))
     try:
+        plain = await library.discover("convert 100 fahrenheit to celsius", mode="retrieval")
         result = await library.discover("convert 100 fahrenheit to celsius")
     finally:
         await library.aclose()
-    assert [t.id for t in result.tools] == ["convert.convert_units"]
-    assert "not in the shortlist: convert.fahrenheit_magic" in seen[-1]
+    assert result.mode == "llm"
+    assert [t.id for t in result.tools] == [t.id for t in plain.tools]
 
 
 async def test_model_gaps_are_reported(settings: Settings) -> None:
-    gap = {
-        "description": "draw a chart",
-        "technical_requirements": ["plotting"],
-        "priority": "high",
-        "context": "read then chart",
-        "search_keywords": ["chart", "plot"],
-    }
-    answer = selection(["tabular.read_table"], gaps=[gap])
-    answer["analysis"] = {**ANALYSIS, "subtasks": ["read a table", "draw a chart"]}
-    library = await open_with(settings, answering(answer))
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        number = number_of(str(messages), "tabular.read_table")
+        return ModelResponse(parts=[TextPart(f"{number}\nGAP: draw a bar chart")])
+
+    library = await open_with(settings, FunctionModel(respond))
     try:
-        result = await library.discover("read sales.csv, then draw a chart")
+        result = await library.discover("read sales.csv, then draw a bar chart")
     finally:
         await library.aclose()
-    assert result.mode == "llm" and [g.description for g in result.gaps] == ["draw a chart"]
+    assert result.mode == "llm" and [g.description for g in result.gaps] == ["draw a bar chart"]
+    assert {"bar", "chart"} <= set(result.gaps[0].search_keywords)
+    assert [s.tool for s in result.tool_filtering.execution_plan.steps] == ["tabular.read_table"]
     assert result.coverage == 0.5
 
 

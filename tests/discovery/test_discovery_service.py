@@ -101,9 +101,9 @@ async def test_chinese_descriptions(multilingual: ToolLibrary) -> None:
     assert "zh.word_frequency" in [t.id for t in english.tools[:5]]
 
 
-async def test_chinese_with_the_english_default(library: ToolLibrary) -> None:
-    """MiniLM cannot read Chinese: Chinese over Chinese still matches through character pairs,
-    and a Chinese request over English tools is reported as a gap rather than guessed."""
+async def test_chinese_with_the_default_configuration(library: ToolLibrary) -> None:
+    """The default routes Chinese requests to the multilingual embedder: Chinese over Chinese
+    matches (character pairs and meaning), and Chinese over English tools finds them too."""
 
     async def word_frequency(text: str) -> dict[str, int]:
         """统计文本中每个词出现的次数。"""
@@ -111,7 +111,9 @@ async def test_chinese_with_the_english_default(library: ToolLibrary) -> None:
 
     await library.register(word_frequency, toolkit="zh")
     assert (await library.discover("统计每个词出现的次数")).tools[0].id == "zh.word_frequency"
-    assert (await library.discover("把华氏温度转换成摄氏度")).gaps
+    converted = await library.discover("把华氏温度转换成摄氏度")
+    assert converted.tools[0].id == "convert.convert_units"
+    assert not converted.gaps
 
 
 async def test_index_follows_the_catalog(library: ToolLibrary) -> None:
@@ -222,3 +224,34 @@ async def test_usage_feeds_back_into_ranking(library: ToolLibrary) -> None:
     result = await library.discover("reverse the characters of a text", top_k=2)
     assert [t.id for t in result.tools] == ["twins.reverse_a", "twins.reverse_b"]
     assert result.tools[0].signals["prior"] > result.tools[1].signals["prior"]
+
+
+async def test_examples_join_the_discovery_text(library: ToolLibrary) -> None:
+    from toolfoundry import tool
+
+    @tool(toolkit="crm", examples=["who are my churn-risk accounts", "谁可能流失"])
+    async def score_accounts(rows: list[dict]) -> list[float]:
+        """Score rows with the retention model."""
+        return []
+
+    await library.register(score_accounts)
+    stored = (await library.list_tools(toolkit="crm"))[0]
+    assert stored.examples == ["who are my churn-risk accounts", "谁可能流失"]
+    result = await library.discover("list the accounts at risk of churn")
+    assert result.tools[0].id == "crm.score_accounts"
+    assert (await library.discover("哪些客户可能流失")).tools[0].id == "crm.score_accounts"
+
+
+async def test_issue_examples_over_the_starter_catalog(library: ToolLibrary) -> None:
+    """Chinese requests with literal values find the right starter tools; file names and
+    numbers are arguments, not missing capabilities."""
+    stats = await library.discover("计算这组数字的平均值、中位数和标准差：12, 15, 20, 22, 30")
+    assert stats.tools[0].id == "stats.descriptive_statistics"
+    assert stats.analysis.subtasks == ["计算这组数字的平均值、中位数和标准差"]
+    assert not stats.gaps
+    entities = await library.discover("把这段客户反馈里的所有邮箱地址和网址提取出来")
+    assert entities.tools[0].id == "text.extract_entities"
+    load = await library.discover("Load customers.csv and sort them by date")
+    assert "tabular.read_table" in [t.id for t in load.tools[:3]]
+    assert "tabular.sort_rows" in [t.id for t in load.tools[:3]]
+    assert all("customers" not in g.description for g in load.gaps)

@@ -172,3 +172,25 @@ def test_failed_embedding_leaves_the_index_unchanged(index: HybridIndex) -> None
         idx.add(CATALOG)
     assert len(idx) == 0
     assert idx.search("weather") == []
+
+
+def test_chinese_requests_are_routed_to_the_multilingual_embedder_lazily() -> None:
+    from toolfoundry.discovery.embedders import E5Embedder
+
+    idx = HybridIndex(NullEmbedder(), multilingual=E5Embedder())
+    idx.add(CATALOG)
+    assert idx.search("weather forecast", k=1)[0].id == "get_weather"
+    assert idx._multi is None  # English requests never load the second model
+    hit = idx.search("把一百美元换成欧元", k=1)[0]
+    assert hit.id == "convert_currency"
+    assert hit.signals.dense is not None  # meaning, from the multilingual space
+    assert idx._multi is not None
+    # Tools added later are embedded in both spaces.
+    idx.add([tool("resize_image", "Resize a picture to a given width and height")])
+    assert idx.search("调整图片大小", k=1)[0].id == "resize_image"
+
+
+def test_has_cjk_routes_by_script() -> None:
+    from toolfoundry.discovery.tokenize import has_cjk
+
+    assert has_cjk("把 sales.xlsx 读进来") and not has_cjk("read sales.xlsx, naïve café")

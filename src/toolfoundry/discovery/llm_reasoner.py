@@ -1,147 +1,152 @@
-"""The three reasoning steps by a language model over the retrieved shortlist (never the whole
-catalog). The model answers in validated structure; ids outside the shortlist are sent back."""
+"""Discovery's reasoning by a language model, made for small, slow models: the model sees the
+retrieved shortlist as compact numbered lines (``3. text.slugify: Turn text into a URL slug``)
+and answers with plain lines — the numbers of the tools it picks, best first, and ``GAP:``
+lines. Everything else (schemas, plan, toolkits, analysis) is derived from the catalog and the
+retrieval result, and the retrieval order fills in after the model's picks and breaks ties, so
+the model can only reorder within the shortlist, never lose a tool retrieval found."""
 
 from __future__ import annotations
 
-import json
+import re
 
-from pydantic import BaseModel, Field
-from pydantic_ai import Agent, ModelRetry, RunContext
+from pydantic_ai import Agent
 from pydantic_ai.models import Model
+from pydantic_ai.settings import ModelSettings
 
 from toolfoundry.core.models import Tool
+from toolfoundry.discovery import analysis
 from toolfoundry.discovery.results import (
     CapabilityGap,
     DiscoveryResult,
     ExecutionPlan,
     PlanStep,
-    QueryAnalysis,
     RankedTool,
-    ToolFiltering,
-    ToolkitChoice,
-    ToolkitSelection,
 )
 from toolfoundry.llm import load_prompt
 
+__all__ = ["ModelPick", "parse_answer", "reason_with_model", "shortlist_text"]
 
-class ChosenTool(BaseModel):
-    id: str = Field(description="A tool id from the shortlist.")
-    purpose: str
-    subtasks: list[int] = Field(default_factory=list, description="Indexes into subtasks.")
-
-
-class ModelSelection(BaseModel):
-    """What the model returns; everything else is filled in from the catalog."""
-
-    analysis: QueryAnalysis
-    toolkits: list[str] = Field(description="Toolkit ids to draw from, best first.")
-    selection_reasoning: str = ""
-    combination_strategy: str = ""
-    alternative_toolkits: list[str] = Field(default_factory=list)
-    tools: list[ChosenTool] = Field(description="Tools in execution order.")
-    backups: list[str] = Field(default_factory=list, description="Backup tool ids.")
-    reasoning: str = ""
-    gaps: list[CapabilityGap] = Field(default_factory=list)
+_DESCRIPTION_CHARS = 90  # per candidate line: the first sentence says what a tool does
+_MAX_OUTPUT_TOKENS = 64  # a few numbers and a gap line or two
+_GAP = re.compile(r"^\W*(?:gap|missing|缺少|缺口)\s*[:：]\s*(.+)$", re.IGNORECASE)
+_NUMBER = re.compile(r"(?<![\w.])(\d{1,2})(?![\w])")
 
 
-def _shortlist_text(shortlist: list[Tool]) -> str:
-    return "\n".join(
-        json.dumps(
-            {
-                "id": t.id,
-                "toolkit": t.toolkit,
-                "description": t.description,
-                "parameters": sorted(t.input_schema.get("properties", {})),
-            },
-            ensure_ascii=False,
-        )
-        for t in shortlist
-    )
+class ModelPick:
+    """The model's answer, parsed: shortlist positions best first, and gap texts."""
+
+    def __init__(self, order: list[int], gaps: list[str]) -> None:
+        self.order = order
+        self.gaps = gaps
+
+
+def _short(text: str) -> str:
+    first = re.split(r"(?<=[.!?。])\s", text.strip(), maxsplit=1)[0]
+    return first if len(first) <= _DESCRIPTION_CHARS else first[: _DESCRIPTION_CHARS - 1] + "…"
+
+
+def shortlist_text(shortlist: list[Tool]) -> str:
+    return "\n".join(f"{i + 1}. {t.id}: {_short(t.description)}" for i, t in enumerate(shortlist))
+
+
+def parse_answer(text: str, shortlist: list[Tool]) -> ModelPick:
+    """Read numbers (or tool ids / names) and GAP lines from a small model's free answer;
+    anything else is ignored, unknown numbers and ids included."""
+    by_id = {t.id.lower(): i for i, t in enumerate(shortlist)}
+    by_name = {t.name.lower(): i for i, t in enumerate(shortlist)}
+    order: list[int] = []
+    gaps: list[str] = []
+    for line in text.replace("`", "").splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if gap := _GAP.match(line):
+            gaps.append(gap.group(1).strip().rstrip("."))
+            continue
+        lowered = line.lower()
+        found = [i for tool_id, i in by_id.items() if tool_id in lowered]
+        if not found:
+            found = [
+                i for name, i in by_name.items() if re.search(rf"\b{re.escape(name)}\b", lowered)
+            ]
+        if not found:
+            found = [int(n) - 1 for n in _NUMBER.findall(line) if 0 < int(n) <= len(shortlist)]
+        order.extend(i for i in found if i not in order)
+    return ModelPick(order, gaps)
 
 
 async def reason_with_model(
     model: Model,
     query: str,
     shortlist: list[Tool],
-    tools: dict[str, Tool],
     retrieval: DiscoveryResult,
     *,
     top_k: int,
 ) -> DiscoveryResult:
-    allowed = {t.id for t in shortlist}
-    agent: Agent[None, ModelSelection] = Agent(
-        model, output_type=ModelSelection, system_prompt=load_prompt("discovery"), retries=2
+    agent: Agent[None, str] = Agent(model, system_prompt=load_prompt("discovery"))
+    prompt = f"Request: {query}\n\nCandidates:\n{shortlist_text(shortlist)}"
+    run = await agent.run(
+        prompt, model_settings=ModelSettings(max_tokens=_MAX_OUTPUT_TOKENS, temperature=0.0)
     )
+    pick = parse_answer(run.output, shortlist)
+    usage = run.usage
+    # The model's picks first, then retrieval's order for the rest (its fallback and tiebreak).
+    retrieved = [t.id for t in retrieval.tools + retrieval.tool_filtering.backup_options]
+    ids = [shortlist[i].id for i in pick.order]
+    ids += [t for t in retrieved + [s.id for s in shortlist] if t not in ids]
+    known = {t.id: t for t in retrieval.tools + retrieval.tool_filtering.backup_options}
+    by_id = {t.id: t for t in shortlist}
 
-    @agent.output_validator
-    def only_shortlisted(_: RunContext[None], selection: ModelSelection) -> ModelSelection:
-        invented = [c.id for c in selection.tools if c.id not in allowed] + [
-            b for b in selection.backups if b not in allowed
-        ]
-        if invented:
-            raise ModelRetry(
-                f"These ids are not in the shortlist: {', '.join(invented)}. "
-                f"Use only: {', '.join(sorted(allowed))}."
-            )
-        return selection
-
-    prompt = (
-        f"Request:\n{query}\n\nShortlist (one JSON object per line):\n{_shortlist_text(shortlist)}"
-    )
-    selection = (await agent.run(prompt)).output
-
-    retrieved = {t.id: t for t in retrieval.tools + retrieval.tool_filtering.backup_options}
-
-    def ranked(tool_id: str, rank: int, covers: list[int]) -> RankedTool:
-        tool = tools[tool_id]
-        prior = retrieved.get(tool_id)
+    def ranked(tool_id: str, rank: int) -> RankedTool:
+        if (prior := known.get(tool_id)) is not None:
+            return prior.model_copy(update={"score": round(1.0 / (1 + rank), 6)})
+        tool = by_id[tool_id]
         return RankedTool(
             id=tool.id,
             name=tool.name,
             toolkit=tool.toolkit,
             description=tool.description,
             input_schema=tool.input_schema,
-            score=round(1.0 / (1 + rank), 6),  # the model's order, as a descending score
-            signals=prior.signals if prior else {},
-            covers=covers,
+            score=round(1.0 / (1 + rank), 6),
         )
 
-    chosen = [ranked(c.id, i, c.subtasks) for i, c in enumerate(selection.tools[:top_k])]
+    chosen = [ranked(t, i) for i, t in enumerate(ids[:top_k])]
+    backups = [ranked(t, i + top_k) for i, t in enumerate(ids[top_k : top_k + 3])]
+    picked = [shortlist[i].id for i in pick.order]
     steps = [
-        PlanStep(order=i + 1, tool=c.id, purpose=c.purpose, depends_on=[i] if i else [])
-        for i, c in enumerate(selection.tools)
+        PlanStep(
+            order=i + 1, tool=t, purpose=by_id[t].description[:120], depends_on=[i] if i else []
+        )
+        for i, t in enumerate(picked)
+    ] or retrieval.tool_filtering.execution_plan.steps
+    gaps = [
+        CapabilityGap(
+            description=g,
+            technical_requirements=analysis.keywords(g),
+            priority="high" if not picked else "medium",
+            context=query,
+            search_keywords=analysis.keywords(g),
+        )
+        for g in pick.gaps
     ]
-    kits = {
-        k.id: k
-        for k in retrieval.toolkit_selection.toolkits + retrieval.toolkit_selection.alternatives
-    }
-
-    def kit(kit_id: str) -> ToolkitChoice:
-        return kits.get(kit_id) or ToolkitChoice(id=kit_id)
-
-    # Coverage as the model judged it: the share of the request's parts it found no gap for.
-    parts = max(1, len(selection.analysis.subtasks), len(selection.gaps))
-    coverage = 1.0 - len(selection.gaps) / parts
-    return DiscoveryResult(
-        query=query,
-        mode="llm",
-        analysis=selection.analysis,
-        toolkit_selection=ToolkitSelection(
-            toolkits=[kit(k) for k in selection.toolkits],
-            selection_reasoning=selection.selection_reasoning,
-            combination_strategy=selection.combination_strategy,
-            alternatives=[kit(k) for k in selection.alternative_toolkits],
-        ),
-        tool_filtering=ToolFiltering(
-            tools=chosen,
-            execution_plan=ExecutionPlan(
-                steps=steps, strategy="single" if len(steps) <= 1 else "sequential"
+    parts = max(1, len(retrieval.analysis.subtasks))
+    coverage = retrieval.coverage if not gaps else max(0.0, 1.0 - len(gaps) / parts)
+    return retrieval.model_copy(
+        update={
+            "mode": "llm",
+            "tool_filtering": retrieval.tool_filtering.model_copy(
+                update={
+                    "tools": chosen,
+                    "backup_options": backups,
+                    "execution_plan": ExecutionPlan(
+                        steps=steps, strategy="single" if len(steps) <= 1 else "sequential"
+                    ),
+                    "reasoning": "The model's choice within the retrieved shortlist: "
+                    + run.output.strip()[:200],
+                }
             ),
-            reasoning=selection.reasoning,
-            backup_options=[
-                ranked(b, i + len(chosen), []) for i, b in enumerate(selection.backups)
-            ],
-        ),
-        coverage=round(coverage, 3),
-        gaps=selection.gaps,
+            "coverage": round(coverage, 3),
+            "gaps": gaps,
+            "tokens": {"input": usage.input_tokens or 0, "output": usage.output_tokens or 0},
+        }
     )

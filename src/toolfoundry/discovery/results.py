@@ -108,6 +108,9 @@ class DiscoveryResult(BaseModel):
     fallback_reason: str | None = Field(
         default=None, description="Why an LLM answer was not used, when mode fell back."
     )
+    tokens: dict[str, int] | None = Field(
+        default=None, description="Model tokens spent (input, output) in mode llm."
+    )
 
     @property
     def tools(self) -> list[RankedTool]:

@@ -4,7 +4,9 @@ from ranked candidates and coverage estimates, marked `mode: "retrieval"`."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 from toolfoundry.core.models import Tool, Toolkit
 from toolfoundry.discovery import analysis
@@ -31,6 +33,7 @@ class PartEvidence:
     coverage: dict[str, float]  # tool id → coverage of this part
     uncovered_terms: list[str]
     threshold: float = 0.8
+    features: dict[str, np.ndarray] = field(default_factory=dict)  # tool id → coverage features
 
     @property
     def best(self) -> tuple[str | None, float]:

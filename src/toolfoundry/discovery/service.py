@@ -10,13 +10,11 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
 from toolfoundry.core.errors import InvalidInputError
 from toolfoundry.core.metrics import DISCOVERY_LATENCY, TOOL_EFFECTIVENESS
 from toolfoundry.core.models import Tool, Toolkit
 from toolfoundry.core.settings import Settings
-from toolfoundry.discovery import analysis, coverage
+from toolfoundry.discovery import coverage
 from toolfoundry.discovery.documents import ToolDocument
 from toolfoundry.discovery.embedders import (
     CachedEmbedder,
@@ -26,10 +24,9 @@ from toolfoundry.discovery.embedders import (
     get_embedder,
     text_hash,
 )
-from toolfoundry.discovery.index import HybridIndex
 from toolfoundry.discovery.learned import learned_texts
 from toolfoundry.discovery.results import DiscoveryResult
-from toolfoundry.discovery.retrieval_reasoner import PartEvidence, reason
+from toolfoundry.discovery.retriever import Retriever
 from toolfoundry.registry.catalog import ToolFilter
 from toolfoundry.store.embedding_cache import DatabaseEmbeddingCache
 from toolfoundry.trajectory.learning import ServedRequest, served_requests
@@ -43,7 +40,8 @@ log = logging.getLogger(__name__)
 
 DiscoverMode = Literal["auto", "retrieval", "llm"]
 _CACHE_SIZE = 512
-_SHORTLIST = 20  # candidates a model sees: enough to choose from, small enough to read fast
+_SHORTLIST = 10  # candidates a model sees: retrieval's R@10 is high, and a small model reads
+# ten compact lines (~250 prompt tokens) in seconds
 
 
 def embedder_from_settings(settings: Settings) -> Embedder:
@@ -65,6 +63,19 @@ def embedder_from_settings(settings: Settings) -> Embedder:
         raise InvalidInputError(str(exc), hint="Set TOOLFOUNDRY_EMBEDDER accordingly.") from None
 
 
+def multilingual_from_settings(settings: Settings) -> Embedder | None:
+    """The embedder for requests in Chinese, or None when the main one serves every request."""
+    name = settings.discovery_multilingual_embedder
+    if name == "none" or name == settings.embedder:
+        return None
+    try:
+        return get_embedder(name)
+    except ValueError as exc:
+        raise InvalidInputError(
+            str(exc), hint="Set TOOLFOUNDRY_DISCOVERY_MULTILINGUAL_EMBEDDER accordingly."
+        ) from None
+
+
 def document(tool: Tool, served: list[ServedRequest] | None = None) -> ToolDocument:
     doc = ToolDocument(
         id=tool.id,
@@ -73,6 +84,7 @@ def document(tool: Tool, served: list[ServedRequest] | None = None) -> ToolDocum
         toolkit=tool.toolkit,
         parameters=tool.input_schema,
         tags=tool.tags,
+        examples=tool.examples,
         effectiveness=min(1.0, max(0.0, tool.effectiveness_score)),
     )
     if served:
@@ -87,7 +99,8 @@ class DiscoveryService:
         embedder: Embedder,
         *,
         model: Model | None = None,
-        gap_threshold: float = 0.8,
+        multilingual: Embedder | None = None,
+        gap_threshold: float = coverage.GAP_THRESHOLD,
         llm_timeout: float = 5.0,
     ) -> None:
         self.library = library
@@ -97,17 +110,26 @@ class DiscoveryService:
         self._memory = InMemoryEmbeddingCache()
         self._db_cache = DatabaseEmbeddingCache(library.catalog.sessions)
         self.embedder = CachedEmbedder(embedder, self._memory)
-        self.index = HybridIndex(self.embedder)
-        self._tools: dict[str, Tool] = {}
-        self._terms: dict[str, set[str]] = {}
-        self._term_stats = coverage.TermStats()
-        self._toolkits: dict[str, Toolkit] = {}
+        second = None
+        if multilingual is not None and multilingual.dim and multilingual.name != embedder.name:
+            second = CachedEmbedder(multilingual, self._memory)
+        self.retriever = Retriever(self.embedder, multilingual=second, gap_threshold=gap_threshold)
+        self.index = self.retriever.index
+        self._tools = self.retriever.tools  # the same dicts, kept in step by the retriever
         self._results: OrderedDict[tuple, DiscoveryResult] = OrderedDict()
         self._ready = asyncio.Event()
         self.prior_interval = 60.0
         self._priors_at = time.monotonic()
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def _toolkits(self) -> dict[str, Toolkit]:
+        return self.retriever.toolkits
+
+    @_toolkits.setter
+    def _toolkits(self, value: dict[str, Toolkit]) -> None:
+        self.retriever.toolkits = value
 
     # --- index lifecycle --------------------------------------------------------------------
 
@@ -169,14 +191,7 @@ class DiscoveryService:
                 self._memory.put_many(name, fresh)
                 await self._db_cache.save(name, fresh)
         async with self._lock:
-            self.index.add(docs)  # vectors now come from the memory cache
-            for tool, doc in zip(tools, docs, strict=True):
-                self._forget_terms(tool.id)
-                self._tools[tool.id] = tool
-                # Coverage judges what the tool says it does: learned requests may hold words of
-                # other tools of the same run, and must not hide a capability gap.
-                self._terms[tool.id] = coverage.tool_terms([doc.lexical_text(learned=False)])
-                self._term_stats.add(self._terms[tool.id])
+            self.retriever.add(tools, docs)  # vectors now come from the memory cache
 
     async def _on_change(self, event: str, ident: str) -> None:
         if event == "toolkit":
@@ -187,9 +202,7 @@ class DiscoveryService:
         current = tools[0] if tools else None
         if current is None:
             async with self._lock:
-                self.index.remove([ident])
-                self._tools.pop(ident, None)
-                self._forget_terms(ident)
+                self.retriever.remove([ident])
         else:
             await self._index([current])
         if current is not None and current.toolkit not in self._toolkits:
@@ -213,10 +226,6 @@ class DiscoveryService:
             for tool in changed:
                 TOOL_EFFECTIVENESS.observe(tool.effectiveness_score)
         return len(changed)
-
-    def _forget_terms(self, tool_id: str) -> None:
-        if (terms := self._terms.pop(tool_id, None)) is not None:
-            self._term_stats.remove(terms)
 
     # --- discovery --------------------------------------------------------------------------
 
@@ -260,7 +269,7 @@ class DiscoveryService:
             try:
                 async with asyncio.timeout(self.llm_timeout):
                     result = await reason_with_model(
-                        self.model, query, shortlist, self._tools, result, top_k=top_k
+                        self.model, query, shortlist, result, top_k=top_k
                     )
             except TimeoutError:
                 result.fallback_reason = f"model did not answer within {self.llm_timeout:g} s"
@@ -281,58 +290,4 @@ class DiscoveryService:
         return [self._tools[h.id] for h in hits if h.id in self._tools]
 
     def _retrieve(self, query: str, top_k: int, toolkits: list[str] | None) -> DiscoveryResult:
-        subtasks = analysis.split_subtasks(query)
-        whole = self.index.search(query, max(top_k, 10), toolkits=toolkits)
-        parts = [self._evidence(part, toolkits) for part in subtasks]
-        self._credit_plan_terms(parts)
-        return reason(
-            query,
-            parts,
-            whole,
-            self._tools,
-            self._toolkits,
-            top_k=top_k,
-            gap_threshold=self.gap_threshold,
-        )
-
-    def _credit_plan_terms(self, parts: list[PartEvidence]) -> None:
-        """A concept of one part that another part's tool covers is not missing from the plan
-        ("read a CSV, then correlate two columns": the reader handles the columns)."""
-        if len(parts) < 2:
-            return
-        best = [p.best[0] for p in parts]
-        for i, part in enumerate(parts):
-            if best[i] is None:
-                continue
-            plan_terms = set().union(*(self._terms.get(b, set()) for b in best if b))
-            lexical = coverage.lexical_coverage(
-                coverage.concepts(part.text), plan_terms, self._term_stats
-            )
-            part.coverage[best[i]] = coverage.combine(lexical, part.coverage[best[i]])
-            part.uncovered_terms = [t for t in part.uncovered_terms if t not in plan_terms]
-
-    def _evidence(self, part: str, toolkits: list[str] | None) -> PartEvidence:
-        hits = self.index.search(part, 5, toolkits=toolkits)
-        terms = coverage.concepts(part)
-        query_vector = self.embedder.embed_query([part])[0] if self.embedder.dim else None
-        scores: dict[str, float] = {}
-        for hit in hits:
-            lexical = coverage.lexical_coverage(
-                terms, self._terms.get(hit.id, set()), self._term_stats
-            )
-            dense = None
-            if query_vector is not None and (doc := self.index.get(hit.id)) is not None:
-                vector = self.embedder.embed([doc.embedding_text()])[0]
-                dense = coverage.dense_coverage(
-                    float(np.dot(query_vector, vector)),
-                    self.embedder.name,
-                    cross_lingual=lexical is None
-                    or (lexical == 0 and any(map(coverage.is_cjk, terms))),
-                )
-            scores[hit.id] = coverage.combine(lexical, dense)
-        evidence = PartEvidence(
-            text=part, hits=hits, coverage=scores, uncovered_terms=[], threshold=self.gap_threshold
-        )
-        best_terms = self._terms.get(evidence.best[0] or "", set())
-        evidence.uncovered_terms = [t for t in terms if t not in best_terms]
-        return evidence
+        return self.retriever.retrieve(query, top_k, toolkits)

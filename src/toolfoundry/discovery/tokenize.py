@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-__all__ = ["split_identifier", "tokenize"]
+__all__ = ["has_cjk", "split_identifier", "tokenize"]
 
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]+|[A-Za-z0-9]+")
@@ -37,6 +37,11 @@ _stemmer = snowballstemmer.stemmer("english")
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
     return _stemmer.stemWord(word)
+
+
+def has_cjk(text: str) -> bool:
+    """Whether ``text`` holds any CJK ideograph (a Chinese request, or a Chinese description)."""
+    return _CJK_RUN.search(text) is not None
 
 
 def split_identifier(text: str) -> str:

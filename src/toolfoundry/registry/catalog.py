@@ -61,6 +61,7 @@ class ToolDefinition:
     output_schema: dict[str, Any] | None = None
     source: str | None = None
     tags: tuple[str, ...] | None = None  # None keeps the tool's tags (e.g. on a refresh)
+    examples: tuple[str, ...] | None = None  # likewise: requests the tool serves
     timeout: float | None = None
     retries: int = 0
 
@@ -212,6 +213,7 @@ class Catalog:
                             name=definition.name,
                             kind=definition.kind.value,
                             tags=list(definition.tags or ()),
+                            examples=list(definition.examples or ()),
                             timeout=definition.timeout,
                             retries=definition.retries,
                         )
@@ -225,6 +227,8 @@ class Catalog:
                 else:
                     if definition.tags is not None:
                         tool_row.tags = list(definition.tags)
+                    if definition.examples is not None:
+                        tool_row.examples = list(definition.examples)
                     tool_row.timeout = definition.timeout
                     tool_row.retries = definition.retries
                     tool_row.updated_at = utcnow()
@@ -288,6 +292,7 @@ class Catalog:
                             name=d.name,
                             kind=d.kind.value,
                             tags=list(d.tags or ()),
+                            examples=list(d.examples or ()),
                             timeout=d.timeout,
                             retries=d.retries,
                         )
@@ -486,6 +491,7 @@ class Catalog:
             enabled=row.enabled and any(v.enabled for v in ordered),
             deprecated=row.deprecated or current.deprecated,
             tags=list(row.tags or []),
+            examples=list(row.examples or []),
             usage_count=calls,
             success_rate=(ok / calls) if calls else None,
             effectiveness_score=effectiveness(*usage)

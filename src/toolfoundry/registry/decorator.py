@@ -21,6 +21,7 @@ class ToolOptions:
     version: str = "1.0.0"
     description: str | None = None
     tags: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
     timeout: float | None = None
     retries: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -36,6 +37,7 @@ def tool(
     version: str = "1.0.0",
     description: str | None = None,
     tags: list[str] | tuple[str, ...] = (),
+    examples: list[str] | tuple[str, ...] = (),
     timeout: float | None = None,
     retries: int = 0,
 ) -> Callable[[F], F]: ...
@@ -48,10 +50,14 @@ def tool(
     version: str = "1.0.0",
     description: str | None = None,
     tags: list[str] | tuple[str, ...] = (),
+    examples: list[str] | tuple[str, ...] = (),
     timeout: float | None = None,
     retries: int = 0,
 ) -> F | Callable[[F], F]:
     """Mark a function as a tool. Usable bare (`@tool`) or with options (`@tool(toolkit="text")`).
+
+    ``examples`` are natural-language requests the tool serves ("load customers.csv"); they
+    join the tool's discovery text, so requests worded like them find it.
 
     Nothing is registered here: `library.register(fn)` or `toolfoundry tools add-module` does that,
     so importing a module of tools has no side effects.
@@ -62,6 +68,7 @@ def tool(
         version=version,
         description=description,
         tags=tuple(tags),
+        examples=tuple(examples),
         timeout=timeout,
         retries=retries,
     )

@@ -47,6 +47,8 @@ class ToolRow(Base):
     name: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(16))
     tags: Mapped[list[str]] = mapped_column(default=list)
+    # Requests the tool serves, in users' words (from @tool(examples=...)): discovery evidence.
+    examples: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
     timeout: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -1,0 +1,133 @@
+"""Retrieval-only discovery over an in-memory set of tools: the hybrid index, the coverage
+evidence of each part of a request, and the result. The service keeps it in step with the
+catalog; the benchmarks build one from files."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from toolfoundry.core.models import Tool, Toolkit
+from toolfoundry.discovery import analysis, coverage
+from toolfoundry.discovery.documents import ToolDocument
+from toolfoundry.discovery.embedders import Embedder
+from toolfoundry.discovery.index import HybridIndex
+from toolfoundry.discovery.results import DiscoveryResult
+from toolfoundry.discovery.retrieval_reasoner import PartEvidence, reason
+
+__all__ = ["Retriever"]
+
+_PART_DEPTH = 5  # candidates judged for coverage per part of a request
+
+
+class Retriever:
+    def __init__(
+        self,
+        embedder: Embedder,
+        *,
+        multilingual: Embedder | None = None,
+        gap_threshold: float = coverage.GAP_THRESHOLD,
+    ) -> None:
+        self.index = HybridIndex(embedder, multilingual=multilingual)
+        self.gap_threshold = gap_threshold
+        self.tools: dict[str, Tool] = {}
+        self.toolkits: dict[str, Toolkit] = {}
+        self._terms: dict[str, set[str]] = {}
+        self._term_stats = coverage.TermStats()
+
+    def add(self, tools: Sequence[Tool], docs: Sequence[ToolDocument]) -> None:
+        self.index.add(docs)
+        for tool, doc in zip(tools, docs, strict=True):
+            self._forget_terms(tool.id)
+            self.tools[tool.id] = tool
+            # Coverage judges what the tool says it does (and the requests its author says it
+            # serves): learned requests may hold words of other tools of the same run, and must
+            # not hide a capability gap.
+            self._terms[tool.id] = coverage.tool_terms([doc.lexical_text(learned=False)])
+            self._term_stats.add(self._terms[tool.id])
+
+    def remove(self, tool_ids: Sequence[str]) -> None:
+        self.index.remove(tool_ids)
+        for tool_id in tool_ids:
+            self.tools.pop(tool_id, None)
+            self._forget_terms(tool_id)
+
+    def _forget_terms(self, tool_id: str) -> None:
+        if (terms := self._terms.pop(tool_id, None)) is not None:
+            self._term_stats.remove(terms)
+
+    def retrieve(
+        self, query: str, top_k: int = 5, toolkits: list[str] | None = None
+    ) -> DiscoveryResult:
+        subtasks = analysis.split_subtasks(query)
+        whole = self.index.search(query, max(top_k, 10), toolkits=toolkits)
+        parts = [self._evidence(part, toolkits) for part in subtasks]
+        self._credit_plan_terms(parts)
+        return reason(
+            query,
+            parts,
+            whole,
+            self.tools,
+            self.toolkits,
+            top_k=top_k,
+            gap_threshold=self.gap_threshold,
+        )
+
+    def _credit_plan_terms(self, parts: list[PartEvidence]) -> None:
+        """A part counts as covered when any tool of the result covers it: a concept of one
+        part that another part's tool names is not missing from the plan ("read a CSV, then
+        correlate two columns": the reader handles the columns)."""
+        if len(parts) < 2:
+            return
+        best = [p.best[0] for p in parts]
+        plan_terms = set().union(*(self._terms.get(b, set()) for b in best if b))
+        for i, part in enumerate(parts):
+            if best[i] is None:
+                continue
+            lexical = coverage.lexical_coverage(
+                coverage.concepts(part.text), plan_terms, self._term_stats
+            )
+            part.coverage[best[i]] = coverage.combine(lexical, part.coverage[best[i]])
+            part.uncovered_terms = [t for t in part.uncovered_terms if t not in plan_terms]
+
+    def evidence(self, query: str, toolkits: list[str] | None = None) -> list[PartEvidence]:
+        """Each part of ``query`` with its candidates and their coverage features."""
+        return [self._evidence(part, toolkits) for part in analysis.split_subtasks(query)]
+
+    def _evidence(self, part: str, toolkits: list[str] | None) -> PartEvidence:
+        hits = self.index.search(part, _PART_DEPTH, toolkits=toolkits)
+        terms = coverage.concepts(part)
+        model, cosines = self.index.dense_similarity(part, [h.id for h in hits])
+        scores: dict[str, float] = {}
+        feats: dict[str, np.ndarray] = {}
+        for rank, (hit, cosine) in enumerate(zip(hits, cosines, strict=True)):
+            lexical = coverage.lexical_coverage(
+                terms, self._terms.get(hit.id, set()), self._term_stats
+            )
+            dense = None
+            if hit.signals.dense is not None:
+                dense = coverage.dense_coverage(
+                    cosine,
+                    model,
+                    cross_lingual=lexical is None
+                    or (lexical == 0 and any(map(coverage.is_cjk, terms))),
+                )
+            others = [h.score for j, h in enumerate(hits) if j != rank]
+            margin = hit.score - max(others) if others else 0.0
+            doc = self.index.get(hit.id)
+            name_terms = set(coverage.concepts(doc.name_text())) if doc else set()
+            name = len(name_terms & set(terms)) / len(name_terms) if name_terms else 0.0
+            feats[hit.id] = coverage.features(lexical, dense, hit.signals, hit.score, margin, name)
+            scores[hit.id] = coverage.calibrated(feats[hit.id])
+        evidence = PartEvidence(
+            text=part,
+            hits=hits,
+            coverage=scores,
+            uncovered_terms=[],
+            threshold=self.gap_threshold,
+            features=feats,
+        )
+        best_terms = self._terms.get(evidence.best[0] or "", set())
+        evidence.uncovered_terms = [t for t in terms if t not in best_terms]
+        return evidence
