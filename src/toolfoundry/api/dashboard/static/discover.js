@@ -52,7 +52,9 @@ function renderResult(result) {
     ),
     section(
       `Plan (${f.execution_plan.strategy})`,
-      h("ol", { id: "plan" }, f.execution_plan.steps.map((s) => h("li", {}, h("code", {}, s.tool), ` — ${s.purpose}`, s.depends_on.length ? ` (after ${s.depends_on.join(", ")})` : ""))),
+      f.execution_plan.steps.length
+        ? h("ol", { id: "plan" }, f.execution_plan.steps.map((s) => h("li", {}, h("code", {}, s.tool), ` — ${s.purpose}`, s.depends_on.length ? ` (after ${s.depends_on.join(", ")})` : "")))
+        : h("p", { class: "muted", id: "plan" }, "No step: no part of the request is covered well enough (see the gaps)."),
     ),
     section(
       "Gaps",
