@@ -1,7 +1,7 @@
 // MCP servers: live state, breaker, latency, tools; refresh a server's tools.
 import { api, attempt, badge, fill, h, json, ms, page, when } from "./api.js";
 
-const STATE_KIND = { connected: "ok", idle: "muted", connecting: "warn", degraded: "warn", disconnected: "bad", failed: "bad" };
+const STATE_KIND = { connected: "ok", connecting: "warn", unhealthy: "bad", stopped: "muted" };
 
 async function loadServers() {
   const servers = await api("/api/v1/mcp-servers");
