@@ -114,6 +114,7 @@ def test_build_progress_is_live_then_shows_result_and_files(browser: Any, live_s
     page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(str(data))))
     page.goto(f"{live_server.url}/ui/builds#{build_id}")
     page.locator(f'tr[data-build="{build_id}"]').wait_for()
+    page.locator("#auto-build", has_text="Automatic building").wait_for()
     # Phases arrive over the builds WebSocket until the final event, then the result shows.
     result = page.locator("#build-result")
     result.wait_for(timeout=300_000)
@@ -151,6 +152,9 @@ def test_trajectories_filter_and_show_a_timeline(browser: Any, live_server: Any)
 def test_metrics_overview_draws_charts_from_metrics(browser: Any, live_server: Any) -> None:
     page = _go(browser, live_server, "/ui/metrics")
     page.locator("#ready", has_text="ready").wait_for()
+    # The automatic fallbacks' state, from /ready.
+    assert "latency budget" in page.locator("#ready").inner_text()
+    assert "auto_build" in page.locator("#ready").inner_text()
     page.locator("#charts svg.chart").first.wait_for()
     tool_calls = page.locator("section.card", has_text="Tool calls by status")
     assert "success" in tool_calls.inner_text() or "ok" in tool_calls.inner_text()

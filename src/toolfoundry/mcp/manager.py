@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 import mcp_types
 from fastmcp.client.transports import ClientTransport
 
+from toolfoundry.mcp import metrics
 from toolfoundry.mcp.config import McpServerConfig, McpToolInfo, ServerStatus
 from toolfoundry.mcp.connection import McpConnection, ToolsChangedCallback
 from toolfoundry.mcp.errors import (
@@ -46,6 +47,7 @@ class McpConnectionManager:
         self._connections: dict[str, McpConnection] = {}
         self._adding: dict[str, McpConnection] = {}
         self._callbacks: list[ToolsChangedCallback] = []
+        metrics.track(self)  # per-server up/breaker gauges at /metrics
 
     async def __aenter__(self) -> Self:
         return self

@@ -1,5 +1,5 @@
 // Builds: the queue, live phase progress over the builds WebSocket, logs, result, generated code.
-import { api, attempt, badge, fill, formValues, h, json, page, pct, query, socket, when } from "./api.js";
+import { api, attempt, badge, fill, formValues, h, json, page, pct, query, socket, token, when } from "./api.js";
 
 const KIND = { completed: "ok", failed: "bad", cancelled: "bad", running: "warn", queued: "muted" };
 let live = null; // the WebSocket of the build shown, if it is still running
@@ -119,7 +119,17 @@ async function submit(form) {
   await showBuild(accepted.build_id);
 }
 
+// Whether build_missing may build now (it switches itself off after failed builds): /ready.
+async function loadAutoBuild() {
+  const ready = await fetch("/ready", { headers: { Authorization: `Bearer ${token()}` } }).then((r) => r.json());
+  const state = ready.checks?.auto_build;
+  if (!state) return;
+  const on = state.startsWith("on");
+  fill("#auto-build", "Automatic building (build_missing): ", badge(on ? "on" : "off", on ? "ok" : "bad"), ` ${state.replace(/^(on|off): /, "")}`);
+}
+
 page(() => {
+  attempt(loadAutoBuild);
   document.getElementById("build-filter").addEventListener("submit", (event) => {
     event.preventDefault();
     attempt(loadBuilds);
