@@ -166,8 +166,11 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def browser(chromium: Any, live_server: LiveServer) -> Iterator[Browser]:
-    """A signed-in page; the test fails if any page logged a console error."""
+def browser(
+    chromium: Any, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Browser]:
+    """A signed-in page; the test fails if any page logged a console error. With
+    TOOLFOUNDRY_TEST_SCREENSHOTS=DIR each test's last page is saved there as a PNG."""
     context = chromium.new_context(viewport={"width": 1300, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -179,5 +182,8 @@ def browser(chromium: Any, live_server: LiveServer) -> Iterator[Browser]:
     page.click("#login-form button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     yield Browser(page=page, errors=errors)
+    if shots := os.environ.get("TOOLFOUNDRY_TEST_SCREENSHOTS"):
+        Path(shots).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(shots) / f"{request.node.name}.png"), full_page=True)
     context.close()
     assert not errors, f"console errors: {errors}"

@@ -124,6 +124,11 @@ def test_build_progress_is_live_then_shows_result_and_files(browser: Any, live_s
     assert "success" in result.locator("h3").first.inner_text()
     assert "server.py" in result.inner_text() or ".py" in result.inner_text()
     assert page.locator("#phase").inner_text().startswith("completed")
+    # The generated server's code, fetched from the build's files.
+    server_py = result.locator('details.asset-file[data-file="server.py"]')
+    server_py.locator("summary").click()
+    server_py.locator("pre", has_text="import").wait_for()
+    assert "markdown" in server_py.locator("pre").inner_text()
     if not frames:
         # The build may have finished before the page opened; then only the stored result shows.
         pytest.skip("the build finished before the page subscribed; no live frames to check")

@@ -53,6 +53,22 @@ function follow(buildId) {
   };
 }
 
+// The files of the built server, fetched when opened (package-wrapper builds keep no code in
+// their iterations; the LLM loop's iterations carry each attempt's code too).
+function assetFiles(buildId, asset) {
+  return asset.files.map((file) => {
+    const body = h("pre", { class: "code" }, "…");
+    const details = h("details", { class: "asset-file", dataset: { file } }, h("summary", {}, file), body);
+    details.addEventListener("toggle", () => {
+      if (details.open && body.textContent === "…")
+        attempt(async () => {
+          body.textContent = await api(`/api/v1/build/${buildId}/files/${encodeURIComponent(file)}`, { raw: true });
+        });
+    });
+    return details;
+  });
+}
+
 function codeView(result) {
   const blocks = [];
   for (const it of result.iterations ?? []) {
@@ -99,7 +115,8 @@ function renderResult(result) {
     h("ul", {}, (result.build_metrics.phases ?? []).map((p) => h("li", {}, `${p.stage}: ${p.seconds.toFixed(2)} s`, p.detail ? ` — ${p.detail}` : ""))),
     h("h3", {}, "Iterations"),
     h("ol", {}, result.iterations.map((it) => h("li", {}, `${it.strategy}: ${it.decision} → ${it.outcome}`, it.error ? h("div", { class: "muted" }, it.error) : null))),
-    codeView(result).length ? [h("h3", {}, "Generated code"), codeView(result)] : null,
+    asset ? [h("h3", {}, "Generated code"), assetFiles(result.build_id, asset)] : null,
+    codeView(result).length ? [h("h3", {}, "Code of each iteration"), codeView(result)] : null,
     result.test_results ? [h("h3", {}, "Validation"), json(result.test_results)] : null,
   );
 }
