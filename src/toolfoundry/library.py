@@ -368,6 +368,10 @@ class ToolLibrary:
     async def refresh_mcp_server(self, name: str) -> McpServerInfo:
         return await self.servers.refresh(name)
 
+    async def restart_mcp_server(self, name: str) -> McpServerInfo:
+        """End the server's session (a stdio child is stopped), start a fresh one, resync."""
+        return await self.servers.refresh(name, restart=True)
+
     async def list_mcp_servers(self) -> list[McpServerInfo]:
         return await self.servers.list()
 

@@ -70,6 +70,19 @@ def test_mcp_servers_show_live_state_and_refresh(browser: Any, live_server: Any)
     assert tools.count() == len(live_server.seeded["server_tools"])
     row.locator("button.refresh").click()
     page.locator("#server-detail dd", has_text="connected").first.wait_for()
+    page.wait_for_load_state("networkidle")  # the refresh has finished and re-rendered
+    since = page.locator("#server-detail dd").nth(4).inner_text()
+    with page.expect_response(lambda r: r.url.endswith("/time/restart")) as restarted:
+        page.locator('tr[data-server="time"] button.restart').click()
+    assert restarted.value.status == 200
+    assert restarted.value.json()["status"]["state"] == "connected"
+    # A fresh session: connected again, since a later moment.
+    page.wait_for_function(
+        "since => document.querySelectorAll('#server-detail dd')[4]?.textContent !== since",
+        arg=since,
+    )
+    detail_text = page.locator("#server-detail").inner_text()
+    assert page.locator("#server-detail dd").nth(1).inner_text() == "connected", detail_text
 
 
 def test_discovery_playground_shows_analysis_tools_plan_and_gaps(

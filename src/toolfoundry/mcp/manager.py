@@ -122,6 +122,16 @@ class McpConnectionManager:
             )
         return config.model_copy(update={"command": command})
 
+    async def restart(self, name: str) -> list[McpToolInfo]:
+        """End the server's session (and its stdio child) and start a fresh one, listing its
+        tools again. If the new one cannot start, the server stays registered and reconnects
+        on first use, as after a crash."""
+        old = self.get(name)
+        fresh = McpConnection(old.config, server=old._server, on_tools_changed=self._tools_changed)
+        self._connections[name] = fresh  # calls from now on use the new session
+        await old.close()
+        return await fresh.start()
+
     async def remove(self, name: str) -> None:
         """Unregister a server and close its connection."""
         connection = self.get(name)

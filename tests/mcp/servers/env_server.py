@@ -1,4 +1,4 @@
-"""A stdio MCP server that reports its own environment (for the launch tests)."""
+"""A stdio MCP server that reports its own environment and pid (launch and restart tests)."""
 
 import os
 
@@ -11,6 +11,12 @@ mcp = FastMCP("env")
 def getenv(name: str) -> str:
     """The value of an environment variable in this process, or an empty string."""
     return os.environ.get(name, "")
+
+
+@mcp.tool
+def pid() -> int:
+    """This process's id."""
+    return os.getpid()
 
 
 if __name__ == "__main__":

@@ -20,15 +20,21 @@ async function loadServers() {
             h("td", {}, ms(status.latency_ms)),
             h("td", {}, server.tools.length),
             h("td", { class: "muted" }, status.last_error ?? ""),
-            h("td", {}, h("button", { class: "refresh", onclick: () => attempt(() => refresh(server.name)) }, "Refresh tools")),
+            h(
+              "td",
+              { class: "actions" },
+              h("button", { class: "refresh", onclick: () => attempt(() => refresh(server.name)) }, "Refresh tools"),
+              " ",
+              h("button", { class: "restart", onclick: () => attempt(() => refresh(server.name, "restart")) }, "Restart"),
+            ),
           );
         })
       : h("tr", {}, h("td", { colspan: 8 }, "No MCP servers registered. Add one with `toolfoundry mcp add` or POST /api/v1/mcp-servers.")),
   );
 }
 
-async function refresh(name) {
-  await api(`/api/v1/mcp-servers/${encodeURIComponent(name)}/refresh`, { method: "POST" });
+async function refresh(name, action = "refresh") {
+  await api(`/api/v1/mcp-servers/${encodeURIComponent(name)}/${action}`, { method: "POST" });
   await Promise.all([loadServers(), showServer(name)]);
 }
 
