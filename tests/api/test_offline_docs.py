@@ -49,3 +49,18 @@ def test_dashboard_modules_import_only_local_modules(client: TestClient) -> None
         for spec in re.findall(r"""from\s+["']([^"']+)["']""", text):
             assert spec.startswith("./"), f"{name}.js imports {spec}"
             assert client.get(f"/ui/static/{spec[2:]}").status_code == 200
+
+
+@pytest.mark.parametrize("path", [*PAGES, "/ui/static/api.js", "/ui/docs-assets/swagger-ui.css"])
+def test_pages_and_assets_open_without_a_token(client: TestClient, path: str) -> None:
+    """Shells and static files carry no data; the browser cannot send a header when it
+    navigates, so they must load without one (their scripts then use the token)."""
+    response = client.get(path, headers={"Authorization": ""})
+    assert response.status_code == 200, response.text
+
+
+def test_the_data_behind_the_pages_still_needs_a_token(client: TestClient) -> None:
+    bare = client.get("/api/v1/tools", headers={"Authorization": ""})
+    assert bare.status_code == 401
+    # Writes on a dashboard path are not opened by the page rule.
+    assert client.post("/ui/servers", headers={"Authorization": ""}).status_code == 401

@@ -60,7 +60,7 @@ export async function api(path, { method = "GET", body, raw = false, auth = toke
 // The builds WebSocket: browsers cannot set headers there, so the token rides in the query.
 export function socket(path) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const query = token() ? `?access_token=${encodeURIComponent(token())}` : "";
+  const query = token() ? `?token=${encodeURIComponent(token())}` : "";
   return new WebSocket(`${scheme}://${location.host}${path}${query}`);
 }
 
