@@ -42,11 +42,11 @@ def _free_port() -> int:
 
 
 def _token(data_dir: Path) -> str:
-    """The admin token the server wrote to its data dir, once auth exists; any string before."""
-    for candidate in sorted(data_dir.glob("*token*")):
-        if candidate.is_file():
-            return candidate.read_text().strip()
-    return "dashboard-test-token"
+    """The admin token `serve` wrote to its data dir on first start (auth is on by default)."""
+    token_file = data_dir / "admin.token"
+    if not token_file.is_file():
+        pytest.fail(f"serve wrote no {token_file}; is TOOLFOUNDRY_AUTH off in the environment?")
+    return token_file.read_text().strip()
 
 
 @dataclass
@@ -86,7 +86,12 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         "TOOLFOUNDRY_PORT": str(port),
         "TOOLFOUNDRY_HOST": "127.0.0.1",
     }
-    for name in ("TOOLFOUNDRY_DATABASE_URL", "TOOLFOUNDRY_REDIS_URL", "TOOLFOUNDRY_LLM_MODEL"):
+    for name in (
+        "TOOLFOUNDRY_DATABASE_URL",
+        "TOOLFOUNDRY_REDIS_URL",
+        "TOOLFOUNDRY_LLM_MODEL",
+        "TOOLFOUNDRY_AUTH",
+    ):
         env.pop(name, None)
     log = data_dir / "serve.log"
     with log.open("wb") as out:
