@@ -8,11 +8,15 @@ cd "$(dirname "$0")/.."
 say() { printf '\n== %s\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-say "system packages (PostgreSQL, Redis, bubblewrap)"
+say "system packages (PostgreSQL, Redis, bubblewrap, Chromium, promtool)"
 need=()
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v bwrap >/dev/null || need+=(bubblewrap)
+# The dashboard's browser tests drive Debian's Chromium (Playwright never downloads a browser).
+[ -x /usr/bin/chromium ] || need+=(chromium)
+# deploy/validate.sh checks the alert rules with promtool.
+command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${need[@]}" >/dev/null

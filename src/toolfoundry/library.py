@@ -19,7 +19,8 @@ from toolfoundry.core.policy import ToolPolicy
 from toolfoundry.core.private_files import private_dir
 from toolfoundry.core.settings import Settings, get_settings
 from toolfoundry.discovery.embedders import Embedder
-from toolfoundry.discovery.results import CapabilityGap, DiscoveryResult
+from toolfoundry.discovery.fallback import LatencyGuard
+from toolfoundry.discovery.results import CapabilityGap, DiscoveryResult, RankedTool
 from toolfoundry.discovery.service import (
     DiscoverMode,
     DiscoveryService,
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
     from toolfoundry.agent import AgentRunResult
+    from toolfoundry.builder.auto_gate import AutoBuildGate
     from toolfoundry.builder.gaps import GapResolution
     from toolfoundry.builder.models import BuildRequirement
     from toolfoundry.builder.queue import BuildRecord, BuildRequest
@@ -117,6 +119,11 @@ class ToolLibrary:
         self._builds: BuildService | None = None
         self._trajectories: TrajectoryService | None = None
         self._started = False
+        # Past its latency budget, discovery answers from its cache or the static tools.
+        self.discovery_guard = LatencyGuard(
+            self.settings.discovery_latency_budget, self._static_tools
+        )
+        self._auto_build: AutoBuildGate | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -170,6 +177,7 @@ class ToolLibrary:
     async def aclose(self) -> None:
         if self._builds is not None:
             await self._builds.aclose()  # running builds go back to the queue
+        await self.discovery_guard.aclose()
         if self.discovery is not None:
             await self.discovery.aclose()
         await self.mcp.aclose()  # closes every session and reaps every stdio child
@@ -369,6 +377,10 @@ class ToolLibrary:
     async def refresh_mcp_server(self, name: str) -> McpServerInfo:
         return await self.servers.refresh(name)
 
+    async def restart_mcp_server(self, name: str) -> McpServerInfo:
+        """End the server's session (a stdio child is stopped), start a fresh one, resync."""
+        return await self.servers.refresh(name, restart=True)
+
     async def list_mcp_servers(self) -> list[McpServerInfo]:
         return await self.servers.list()
 
@@ -508,7 +520,31 @@ class ToolLibrary:
             raise BackendUnavailableError(
                 "discovery is not running", hint="Start the library first (`async with`)."
             )
-        return await self.discovery.discover(query, top_k=top_k, toolkits=toolkits, mode=mode)
+        key = (query.strip().casefold(), top_k, tuple(toolkits or ()), mode)
+        return await self.discovery_guard.run(
+            key,
+            query,
+            top_k,
+            self.discovery.discover(query, top_k=top_k, toolkits=toolkits, mode=mode),
+        )
+
+    async def _static_tools(self, top_k: int) -> list[RankedTool]:
+        """The static answer: the configured tools, else the most used enabled ones."""
+        wanted = self.settings.discovery_static_tools
+        tools = [t for t in await self.list_tools(enabled=True) if not wanted or t.id in wanted]
+        tools.sort(key=lambda t: (-t.usage_count, -t.effectiveness_score, t.id))
+        return [
+            RankedTool(
+                id=t.id,
+                name=t.name,
+                toolkit=t.toolkit,
+                description=t.description,
+                input_schema=t.input_schema,
+                score=0.0,
+                signals={"static": 1.0},
+            )
+            for t in tools[:top_k]
+        ]
 
     # --- builds -----------------------------------------------------------------------------
 
@@ -540,9 +576,27 @@ class ToolLibrary:
     ) -> GapResolution:
         """Reuse a similar built server or build one for `gap` (in process, or on the build
         service at TOOLFOUNDRY_BUILDER_URL), waiting at most `budget` seconds."""
-        from toolfoundry.builder.gaps import close_gap
+        from toolfoundry.builder.gaps import GapResolution, close_gap
 
+        gate = await self.auto_build.state()
+        if not gate.enabled:
+            return GapResolution(
+                gap=gap,
+                status="skipped",
+                message=f"automatic building is off: {gate.reason}. Build it explicitly "
+                "(POST /api/v1/build or `toolfoundry build`); it resumes once recent builds "
+                "succeed again or after TOOLFOUNDRY_AUTO_BUILD_WINDOW_S without failures.",
+            )
         return await close_gap(self, gap, budget=budget or self.settings.gap_build_budget)
+
+    @property
+    def auto_build(self) -> AutoBuildGate:
+        """Whether build_missing may build now, from the recent builds' success rate."""
+        if self._auto_build is None:
+            from toolfoundry.builder.auto_gate import AutoBuildGate
+
+            self._auto_build = AutoBuildGate(self.builds.queue, self.settings)
+        return self._auto_build
 
     async def discover_and_build(
         self,

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from toolfoundry import __version__
+from toolfoundry.api.dashboard import install_dashboard
 from toolfoundry.api.problems import install_problem_handlers
 from toolfoundry.api.routers import (
     agent,
@@ -57,9 +58,12 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
         version=__version__,
         description="Catalog, discovery and unified dispatch for LLM-agent tools.",
         lifespan=lifespan,
+        docs_url=None,  # served offline by the dashboard (no CDN)
+        redoc_url=None,
     )
     install_problem_handlers(app)
     authenticator = install_security(app, lib)
+    install_dashboard(app)
     for router in (
         health.router,
         toolkits.router,

@@ -10,6 +10,11 @@ OPEN_PATHS = frozenset(
     {"/health", "/ready", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
 )
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The dashboard's pages are shells without data and its assets are static files; the data
+# comes from the API with the operator's token (docs/decisions/0002-dashboard.md).
+DASHBOARD_PAGES = frozenset({"/", "/ui/login", "/ui/servers", "/ui/discover", "/ui/builds"})
+DASHBOARD_PAGES |= {"/ui/trajectories", "/ui/metrics"}
+DASHBOARD_ASSETS = ("/ui/static/", "/ui/docs-assets/")
 
 # (methods, path pattern, scope); the first match wins. Patterns match the whole path.
 RULES: list[tuple[frozenset[str] | None, re.Pattern[str], Scope]] = [
@@ -27,6 +32,8 @@ RULES: list[tuple[frozenset[str] | None, re.Pattern[str], Scope]] = [
 def required_scope(method: str, path: str, *, metrics_public: bool = False) -> Scope | None:
     """The scope a request needs; None for the open endpoints (health, readiness, API docs)."""
     if path in OPEN_PATHS or (metrics_public and path == "/metrics"):
+        return None
+    if method in READ_METHODS and (path in DASHBOARD_PAGES or path.startswith(DASHBOARD_ASSETS)):
         return None
     for methods, pattern, scope in RULES:
         if (methods is None or method in methods) and pattern.fullmatch(path):

@@ -20,7 +20,8 @@ class GapResolution(BaseModel):
     """What became of one gap."""
 
     gap: CapabilityGap
-    status: Literal["reused", "built", "pending", "failed"]
+    status: Literal["reused", "built", "pending", "failed", "skipped"]
+    """`skipped`: automatic building is off (recent builds failed too often)."""
     build_id: str | None = None
     tools: list[str] = Field(default_factory=list, description="Catalog ids that now cover it.")
     message: str = ""

@@ -159,6 +159,22 @@ class BuildQueue:
         async with self._sessions() as session:
             return [to_record(row) for row in (await session.scalars(stmt)).all()]
 
+    async def recent_outcomes(self, limit: int, since: datetime) -> list[bool]:
+        """Success (True) or failure of the latest finished builds, newest first; reuses and
+        cancellations built nothing and are left out."""
+        stmt = (
+            select(BuildRow.status)
+            .where(
+                BuildRow.status.in_(("completed", "failed")),
+                BuildRow.reused.is_(False),
+                BuildRow.finished_at >= since,
+            )
+            .order_by(BuildRow.finished_at.desc())
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return [status == "completed" for status in (await session.scalars(stmt)).all()]
+
     async def count(self, status: BuildStatus) -> int:
         async with self._sessions() as session:
             return int(

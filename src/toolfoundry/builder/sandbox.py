@@ -472,6 +472,25 @@ def _system_binds(network: bool) -> list[tuple[str, ...]]:
     return mounts
 
 
+def sandbox_fix(status: SandboxStatus) -> str:
+    """The exact step that makes the sandbox usable, for messages at start and on failure."""
+    if status.reason.startswith("not installed"):
+        # prlimit and setpriv come with util-linux, which Debian always has; name it only when
+        # it is what is missing.
+        missing = {name.strip() for name in status.reason.split(":", 1)[1].split(",")}
+        packages = "bubblewrap" + (" util-linux" if missing & {"prlimit", "setpriv"} else "")
+        return (
+            f"install it: `sudo apt-get install {packages}` on Debian/Ubuntu (as root: "
+            f"`apt-get install {packages}`), `sudo dnf install {packages}` on Fedora"
+        )
+    return (
+        "allow unprivileged user namespaces: `sudo sysctl -w kernel.unprivileged_userns_clone=1` "
+        "(Debian) or `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (Ubuntu "
+        "24.04); in a container, run it with `--security-opt seccomp=unconfined "
+        "--security-opt apparmor=unconfined`"
+    )
+
+
 def _with_parents(mounts: list[tuple[str, ...]]) -> list[str]:
     """Each mount (destination last) preceded by its missing parent directories, made 0755:
     bwrap would create them 0700, which the sandbox's uid cannot traverse."""

@@ -62,6 +62,7 @@ from toolfoundry.builder.sandbox import (
     ResourceLimits,
     Sandbox,
     UnsandboxedRunner,
+    sandbox_fix,
 )
 from toolfoundry.builder.sandbox import sandbox_available as _sandbox_available
 from toolfoundry.builder.strategies import (
@@ -264,8 +265,9 @@ class BuildService:
                 self._sandbox = UnsandboxedRunner()
             else:
                 raise BuildFailure(
-                    f"the bubblewrap sandbox is unusable here ({status.reason}); install "
-                    "bubblewrap, or run builds unsandboxed only by an explicit opt-in",
+                    f"the bubblewrap sandbox is unusable here ({status.reason}); "
+                    f"{sandbox_fix(status)}; or run builds unsandboxed only by an explicit "
+                    "opt-in",
                     phase="starting",
                     error_class="sandbox_unavailable",
                 )

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from toolfoundry.cli.output import JsonOption, console, print_json, run
+from toolfoundry.cli.output import JsonOption, console, print_json, run, working
 from toolfoundry.library import ToolLibrary
 
 
@@ -31,7 +31,7 @@ async def run_agent(
     toolfoundry run "what are the mean and median of 3, 9 and 27?"
     """
     async with ToolLibrary.open() as library:
-        with console.status("discovering tools and running the model…"):
+        with working("discovering tools and running the model…"):
             result = await library.run_agent(
                 query,
                 scenario=scenario,

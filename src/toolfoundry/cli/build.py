@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import time
 from typing import Annotated
 
 import typer
@@ -17,8 +18,9 @@ from rich.text import Text
 
 from toolfoundry.builder.events import BuildStatus
 from toolfoundry.builder.queue import BuildRecord, BuildRequest
+from toolfoundry.builder.sandbox import sandbox_available, sandbox_fix
 from toolfoundry.builder.service import BuildService
-from toolfoundry.cli.output import JsonOption, console, fail, print_json, run
+from toolfoundry.cli.output import JsonOption, console, err_console, fail, print_json, run
 from toolfoundry.cli.serving import bind_settings, on_ready
 from toolfoundry.library import ToolLibrary
 
@@ -82,6 +84,9 @@ async def build(
             "timeout is at most 3600.",
         )
     logging.basicConfig(level=logging.WARNING)
+    sandbox = sandbox_available()
+    if not sandbox.available:
+        fail(f"builds need the bubblewrap sandbox: {sandbox.reason}", sandbox_fix(sandbox))
     async with ToolLibrary.open() as library:
         service = await library.builds.start()
         record = await service.submit(request)
@@ -99,7 +104,10 @@ async def build(
 
 
 async def _follow(service: BuildService, record: BuildRecord) -> BuildRecord:
-    """A live view of the build: status and phase, a progress bar and the latest log lines."""
+    """A live view of the build: status and phase, a progress bar and the latest log lines;
+    without a terminal, one line per phase."""
+    if not console.is_terminal:
+        return await _follow_lines(service, record)
     bar = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -122,6 +130,24 @@ async def _follow(service: BuildService, record: BuildRecord) -> BuildRecord:
                 if event.type == "log" and event.message:
                     lines.append(event.message[:160])
                 live.update(view())
+    return await service.get(record.id)
+
+
+async def _follow_lines(service: BuildService, record: BuildRecord) -> BuildRecord:
+    """Progress for logs and pipes: a line whenever the status or phase changes."""
+    started = time.perf_counter()
+    last: tuple[str, str] | None = None
+    err_console.print(f"build {record.id} queued", highlight=False)
+    async with contextlib.aclosing(service.watch(record.id)) as events:
+        async for event in events:
+            if (event.status, event.phase) != last:
+                last = (event.status, event.phase)
+                err_console.print(
+                    f"[{time.perf_counter() - started:6.1f}s] build {record.id} · {event.status} "
+                    f"· {event.phase} ({event.progress:.0%})",
+                    highlight=False,
+                    soft_wrap=True,
+                )
     return await service.get(record.id)
 
 

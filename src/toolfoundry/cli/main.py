@@ -28,7 +28,7 @@ from toolfoundry.cli.bench import app as bench_app
 from toolfoundry.cli.build import build, builder_app, builds_app
 from toolfoundry.cli.discover import discover
 from toolfoundry.cli.mcp import mcp_app
-from toolfoundry.cli.output import JsonOption, console, print_json, run
+from toolfoundry.cli.output import JsonOption, console, err_console, print_json, run
 from toolfoundry.cli.serving import bind_settings, on_ready
 from toolfoundry.cli.tools import toolkits_app, tools_app
 from toolfoundry.cli.trajectories import insights, trajectories_app
@@ -75,16 +75,30 @@ def serve(
     started = time.perf_counter()
     app_ = create_app(settings)
 
-    on_ready(
-        app_,
-        lambda: console.print(
+    def report() -> None:
+        console.print(
             f"toolfoundry ready in {time.perf_counter() - started:.2f}s: "
-            f"http://{settings.host}:{settings.port}/docs "
-            f"(catalog: {settings.resolved_database_url})"
-        ),
-    )
+            f"http://{settings.host}:{settings.port}/ "
+            f"(dashboard; API docs at /docs; catalog: {settings.resolved_database_url})"
+        )
+        _check_sandbox()
+
+    on_ready(app_, report)
 
     uvicorn.run(app_, host=settings.host, port=settings.port, log_level="warning")
+
+
+def _check_sandbox() -> None:
+    """Builds (and build_missing) need bubblewrap: say so at start, with the exact fix."""
+    from toolfoundry.builder.sandbox import sandbox_available, sandbox_fix
+
+    status = sandbox_available()
+    if not status.available:
+        err_console.print(
+            f"[yellow]warning:[/] builds will fail: the bubblewrap sandbox is unusable "
+            f"({status.reason}); {sandbox_fix(status)}",
+            soft_wrap=True,
+        )
 
 
 @db_app.command("upgrade")

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from toolfoundry.cli.output import JsonOption, console, fail, print_json, run
+from toolfoundry.cli.output import JsonOption, console, fail, print_json, run, working
 from toolfoundry.core.errors import ToolfoundryError
 from toolfoundry.library import ToolLibrary
 from toolfoundry.mcp import McpConfigError, load_server_configs
@@ -131,7 +131,7 @@ async def add(
     if header:
         config["headers"] = dict(_pair(item, ":", "--header") for item in header)
     async with ToolLibrary.open() as library:
-        with console.status(f"starting {name} and listing its tools…"):
+        with working(f"starting {name} and listing its tools…"):
             info = await library.add_mcp_server({k: v for k, v in config.items() if v})
     if not as_json:
         console.print(f"registered MCP server {info.name} with {len(info.tools)} tools")
@@ -201,7 +201,7 @@ async def import_file(
     added, failed = [], []
     async with ToolLibrary.open() as library:
         for config in configs:
-            with console.status(f"starting {config.name}…"):
+            with working(f"starting {config.name}…"):
                 try:
                     added.append(await library.add_mcp_server(config))
                 except ToolfoundryError as exc:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Callable, Coroutine, Iterator
 from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
@@ -55,3 +57,17 @@ def fail(message: str, hint: str | None = None) -> Any:
 
 
 JsonOption = typer.Option(False, "--json", help="Print JSON for scripts instead of a table.")
+
+
+@contextlib.contextmanager
+def working(message: str) -> Iterator[None]:
+    """A spinner on a terminal; elsewhere (CI logs, pipes, services) a line when the work
+    starts and one when it ends, so long work is never silent."""
+    if console.is_terminal:
+        with console.status(message):
+            yield
+        return
+    started = time.perf_counter()
+    err_console.print(f"{message}", soft_wrap=True, highlight=False)
+    yield
+    err_console.print(f"done in {time.perf_counter() - started:.1f}s", highlight=False)

@@ -91,3 +91,18 @@ TRAJECTORIES = Counter(
 TRAJECTORY_STEPS = Counter(
     "toolfoundry_trajectory_steps_total", "Recorded trajectory steps.", ["step_type", "status"]
 )
+
+# Automatic fallbacks: discovery past its latency budget, and automatic building switched off.
+DISCOVERY_FALLBACKS = Counter(
+    "toolfoundry_discovery_fallbacks_total",
+    "Discoveries answered from the cache or the static tools past the latency budget.",
+    ["reason"],
+)
+AUTO_BUILD_ENABLED = Gauge(
+    "toolfoundry_auto_build_enabled",
+    "1 while build_missing may build; 0 while recent builds succeed too rarely.",
+)
+BUILD_RECENT_SUCCESS_RATE = Gauge(
+    "toolfoundry_build_recent_success_rate",
+    "Share of recent finished builds that succeeded (NaN before any).",
+)

@@ -207,6 +207,36 @@ class Settings(BaseSettings):
         items = self.stdio_commands.replace(os.pathsep, ",").split(",")
         return [item.strip() for item in items if item.strip()]
 
+    # Automatic fallbacks (the reference design's two alerts, acted on by the service itself).
+    discovery_latency_budget: float = Field(
+        default=8.0,
+        gt=0,
+        description="Seconds a discovery may take before the answer comes from the cache of "
+        "recent answers or the static tools (an LLM answer falls back to retrieval first, "
+        "after discovery_llm_timeout).",
+    )
+    discovery_static_tools: list[str] = Field(
+        default_factory=list,
+        description="Tool ids of the static answer; default: the most used enabled tools.",
+    )
+    auto_build_min_success_rate: float = Field(
+        default=0.8,
+        ge=0,
+        le=1,
+        description="build_missing switches itself off while recent builds succeed less often.",
+    )
+    auto_build_min_builds: int = Field(
+        default=5, ge=1, description="Finished builds needed before the rate can switch it off."
+    )
+    auto_build_window: int = Field(
+        default=20, ge=1, description="The most recent finished builds the rate is taken over."
+    )
+    auto_build_window_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Only builds finished this recently count, so building resumes after a pause.",
+    )
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def resolved_database_url(self) -> str:

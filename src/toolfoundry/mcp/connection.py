@@ -43,6 +43,7 @@ from pydantic import ValidationError
 from toolfoundry.mcp.breaker import CircuitBreaker
 from toolfoundry.mcp.config import McpServerConfig, McpToolInfo, ServerState, ServerStatus
 from toolfoundry.mcp.errors import McpTimeoutError, McpToolError, McpUnavailableError
+from toolfoundry.mcp.launch import child_env
 from toolfoundry.mcp.relay import progress_relay
 
 if TYPE_CHECKING:
@@ -444,7 +445,7 @@ class McpConnection:
             stdio = StdioTransport(
                 config.command,
                 config.args,
-                env={**_QUIET_FASTMCP_ENV, **config.env},
+                env={**_QUIET_FASTMCP_ENV, **child_env(config)},
                 cwd=config.cwd,
                 keep_alive=False,  # the child must end with its session, never outlive it
                 log_file=self._stderr_path,

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Self
 import mcp_types
 from fastmcp.client.transports import ClientTransport
 
+from toolfoundry.mcp import metrics
 from toolfoundry.mcp.config import McpServerConfig, McpToolInfo, ServerStatus
 from toolfoundry.mcp.connection import McpConnection, ToolsChangedCallback
 from toolfoundry.mcp.errors import (
@@ -46,6 +47,7 @@ class McpConnectionManager:
         self._connections: dict[str, McpConnection] = {}
         self._adding: dict[str, McpConnection] = {}
         self._callbacks: list[ToolsChangedCallback] = []
+        metrics.track(self)  # per-server up/breaker gauges at /metrics
 
     async def __aenter__(self) -> Self:
         return self
@@ -119,6 +121,16 @@ class McpConnectionManager:
                 allowed=self.allowed_commands,
             )
         return config.model_copy(update={"command": command})
+
+    async def restart(self, name: str) -> list[McpToolInfo]:
+        """End the server's session (and its stdio child) and start a fresh one, listing its
+        tools again. If the new one cannot start, the server stays registered and reconnects
+        on first use, as after a crash."""
+        old = self.get(name)
+        fresh = McpConnection(old.config, server=old._server, on_tools_changed=self._tools_changed)
+        self._connections[name] = fresh  # calls from now on use the new session
+        await old.close()
+        return await fresh.start()
 
     async def remove(self, name: str) -> None:
         """Unregister a server and close its connection."""

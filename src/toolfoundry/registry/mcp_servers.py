@@ -172,10 +172,14 @@ class McpServerRegistry:
         await self._on_change(ids)
         return ids
 
-    async def refresh(self, name: str) -> McpServerInfo:
+    async def refresh(self, name: str, *, restart: bool = False) -> McpServerInfo:
+        """List the server's tools again (`restart`: on a fresh session) and sync the catalog."""
         config = await self._config(name)
         try:
-            tools = await self._manager.refresh(name)
+            if restart:
+                tools = await self._manager.restart(name)
+            else:
+                tools = await self._manager.refresh(name)
         except McpConfigError as exc:
             raise InvalidInputError(str(exc)) from exc
         except McpUnavailableError as exc:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect, status
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from toolfoundry.api.auth_middleware import WS_SUBPROTOCOL
@@ -56,6 +58,28 @@ async def build_status(build_id: str, library: Library) -> BuildStatusView:
 async def build_result(build_id: str, library: Library) -> BuildResult:
     """The outcome: the registered MCP asset, or the error; 409 while the build runs."""
     return await library.builds.result(build_id)
+
+
+@router.get("/build/{build_id}/files/{name}", response_class=PlainTextResponse)
+async def build_file(build_id: str, name: str, library: Library) -> PlainTextResponse:
+    """A file of the server a build produced (`server.py`, `test_server.py`, …) as text;
+    only the names its result lists."""
+    result = await library.builds.result(build_id)
+    asset = result.mcp_asset
+    if asset is None or name not in asset.files:
+        raise NotFoundError(
+            f"build {build_id} produced no file {name!r}",
+            hint="Its files are listed in GET /api/v1/build/{id}/result under mcp_asset.files.",
+        )
+    try:
+        # An asset keeps the server's code in `server/` beside its venv and work directory.
+        text = (Path(asset.path) / "server" / name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise NotFoundError(
+            f"file {name!r} of build {build_id} cannot be read on this replica: {exc}",
+            hint="The asset lives in the data directory of the process that built it.",
+        ) from exc
+    return PlainTextResponse(text)
 
 
 @router.post("/build/{build_id}/cancel")

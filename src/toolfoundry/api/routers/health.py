@@ -1,5 +1,7 @@
 """Liveness, readiness and metrics."""
 
+import contextlib
+
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -27,6 +29,10 @@ async def ready(library: Library) -> JSONResponse:
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}: {exc}"
     checks["tools"] = str(len(library.table.ids()))
+    # Degraded, not unready: the automatic fallbacks keep the service answering.
+    checks["discovery"] = library.discovery_guard.summary
+    if checks["database"] == "ok":
+        checks["auto_build"] = (await library.auto_build.state()).summary
     ok = checks["database"] == "ok"
     return JSONResponse(
         {"status": "ready" if ok else "not ready", "checks": checks}, status_code=200 if ok else 503
@@ -34,5 +40,7 @@ async def ready(library: Library) -> JSONResponse:
 
 
 @router.get("/metrics", include_in_schema=False)
-async def metrics() -> Response:
+async def metrics(library: Library) -> Response:
+    with contextlib.suppress(Exception):  # metrics must answer even when the database does not
+        await library.auto_build.state()  # refreshes the auto-build gauges
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

@@ -33,6 +33,13 @@ async def remove_server(name: str, library: Library) -> dict[str, list[str]]:
     return {"removed_tools": await library.remove_mcp_server(name)}
 
 
+@router.post("/{name}/restart")
+async def restart_server(name: str, library: Library) -> McpServerInfo:
+    """Stop the server's session (a stdio server's process ends) and start a fresh one; its
+    tools are listed again. 503 if it does not come back (it is retried on first use)."""
+    return await library.restart_mcp_server(name)
+
+
 @router.post("/{name}/refresh")
 async def refresh_server(name: str, library: Library) -> McpServerInfo:
     """List the server's tools again: new ones are added, changed ones get a new version,
