@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from rapidfuzz import process
@@ -19,7 +19,8 @@ from toolfoundry.core.errors import (
     ToolNotFoundError,
 )
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolVersion, utcnow
-from toolfoundry.registry.versions import newest_first, parse_version
+from toolfoundry.registry.versions import bump_version, newest_first, parse_version
+from toolfoundry.store.changes import ChangeEvent, record_change
 from toolfoundry.store.tables import ToolCallRow, ToolkitRow, ToolRow, ToolVersionRow
 from toolfoundry.trajectory.learning import run_outcomes
 
@@ -60,6 +61,7 @@ class ToolDefinition:
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None = None
     source: str | None = None
+    code_hash: str | None = None  # pins a function tool's code (see runtime/function_backend)
     tags: tuple[str, ...] | None = None  # None keeps the tool's tags (e.g. on a refresh)
     timeout: float | None = None
     retries: int = 0
@@ -67,6 +69,22 @@ class ToolDefinition:
     @property
     def tool_id(self) -> str:
         return f"{self.toolkit}.{self.name}"
+
+
+def same_version(row: ToolVersionRow, definition: ToolDefinition) -> bool:
+    """Whether a stored version is what `definition` describes (an unknown hash matches)."""
+    return not difference(row, definition)
+
+
+def difference(row: ToolVersionRow, definition: ToolDefinition) -> str:
+    """What differs between a stored version and a definition of it, for a 409; "" if none."""
+    if row.input_schema != definition.input_schema:
+        return "input schema"
+    if row.source != definition.source:
+        return "import reference"
+    if row.code_hash and definition.code_hash and row.code_hash != definition.code_hash:
+        return "function body"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -174,34 +192,42 @@ class Catalog:
 
     # --- tools and versions -----------------------------------------------------------------
 
-    async def add_version(self, definition: ToolDefinition) -> bool:
+    async def add_version(self, definition: ToolDefinition, *, bump: str | None = None) -> bool:
         """Store a tool version. Returns False when the identical version already exists.
 
-        The same version with a different schema or source is a conflict: versions are immutable,
-        so a changed tool needs a new version number.
+        The same version with a different schema, source or code is a conflict: versions are
+        immutable, so a changed tool needs a new version number. `bump` (patch, minor, major)
+        picks that number instead: the newest stored version, bumped — unless an identical
+        version is stored already.
         """
         parse_version(definition.version)
         check_name(definition.name, "tool name")
         await self.ensure_toolkit(definition.toolkit)
         for _attempt in range(3):  # a concurrent writer may create the tool row between our reads
             async with self._sessions() as session:
-                existing = await session.scalar(
-                    select(ToolVersionRow).where(
-                        ToolVersionRow.tool_id == definition.tool_id,
-                        ToolVersionRow.version == definition.version,
+                stored = {
+                    row.version: row
+                    for row in await session.scalars(
+                        select(ToolVersionRow).where(ToolVersionRow.tool_id == definition.tool_id)
                     )
-                )
-                if existing is not None:
-                    if (
-                        existing.input_schema == definition.input_schema
-                        and existing.source == definition.source
-                    ):
+                }
+                if bump is not None and stored:
+                    if any(same_version(row, definition) for row in stored.values()):
                         return False
+                    newest = newest_first(list(stored))[0]
+                    if parse_version(definition.version) <= parse_version(newest):
+                        definition = replace(definition, version=bump_version(newest, bump))
+                existing = stored.get(definition.version)
+                if existing is not None:
+                    if same_version(existing, definition):
+                        return False
+                    newest = newest_first(list(stored))[0]
                     raise ConflictError(
                         f"{definition.tool_id}@{definition.version} is already registered "
-                        "with a different schema or source",
-                        hint="Versions are immutable: register the changed tool with a higher "
-                        "version (e.g. bump the patch number).",
+                        f"with a different {difference(existing, definition)}",
+                        hint="Versions are immutable: register the changed tool as "
+                        f"{bump_version(newest, 'patch')} (e.g. @tool(version=...)), or let "
+                        "toolfoundry pick it with `--bump patch` (bump='patch').",
                     )
                 tool_row = await session.get(ToolRow, definition.tool_id)
                 if tool_row is None:
@@ -236,6 +262,7 @@ class Catalog:
                         input_schema=definition.input_schema,
                         output_schema=definition.output_schema,
                         source=definition.source,
+                        code_hash=definition.code_hash,
                     )
                 )
                 try:
@@ -278,7 +305,7 @@ class Catalog:
                         kits.add(d.toolkit)
                     existing = stored.get((d.tool_id, d.version))
                     if existing is not None:
-                        if existing.input_schema != d.input_schema or existing.source != d.source:
+                        if not same_version(existing, d):
                             changed.append(d.tool_id)
                         continue
                     if d.tool_id not in tools:
@@ -300,6 +327,7 @@ class Catalog:
                             input_schema=d.input_schema,
                             output_schema=d.output_schema,
                             source=d.source,
+                            code_hash=d.code_hash,
                         )
                     )
                 await session.commit()
@@ -409,6 +437,13 @@ class Catalog:
         base = tool_id.split("@", 1)[0]
         matches = process.extract(base, ids, limit=limit, score_cutoff=60)
         return [match for match, _score, _index in matches]
+
+    async def record_changes(self, change: ChangeEvent, subjects: Iterable[str]) -> None:
+        """Record changes that are no catalog row (what a finished run taught its tools)."""
+        async with self._sessions() as session:
+            for subject in subjects:
+                record_change(session.sync_session, change, subject)
+            await session.commit()
 
     # --- call log ---------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from toolfoundry.mcp import (
 from toolfoundry.registry.catalog import Catalog, ToolDefinition
 from toolfoundry.registry.versions import newest_first, parse_version
 from toolfoundry.runtime.mcp_backend import SOURCE_PREFIX, mcp_source
+from toolfoundry.store.changes import ChangeEvent, record_change
 from toolfoundry.store.tables import McpServerRow, ToolRow, ToolVersionRow
 
 log = logging.getLogger(__name__)
@@ -258,6 +259,7 @@ class McpServerRegistry:
         for gone in sorted(known - listed):
             await self._catalog.set_state(gone, enabled=False)
             log.info("MCP server %r no longer lists %s: disabled", config.name, gone)
+        await self._catalog.record_changes(ChangeEvent.MCP_TOOLS_REFRESHED, [config.name])
         return sorted(known | listed)
 
     async def _versions(self, tool_id: str) -> dict[str, ToolVersionRow]:
@@ -286,6 +288,10 @@ class McpServerRegistry:
                 await session.execute(delete(ToolVersionRow).where(ToolVersionRow.tool_id.in_(ids)))
                 await session.execute(delete(ToolRow).where(ToolRow.id.in_(ids)))
             await session.execute(delete(McpServerRow).where(McpServerRow.name == config.name))
+            # Bulk deletes bypass the change-recording flush hook: record them here.
+            for tool_id in ids:
+                record_change(session.sync_session, ChangeEvent.TOOL_REMOVED, tool_id)
+            record_change(session.sync_session, ChangeEvent.MCP_SERVER_REMOVED, config.name)
             await session.commit()
         return ids
 
