@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from toolfoundry.cli.output import JsonOption, console, fail, print_json, run
+from toolfoundry.cli.output import JsonOption, console, err_console, fail, print_json, run
 from toolfoundry.core.errors import ToolfoundryError
 from toolfoundry.library import ToolLibrary
 from toolfoundry.mcp import McpConfigError, load_server_configs
@@ -147,14 +147,32 @@ def _pair(item: str, sep: str, option: str) -> tuple[str, str]:
 
 @mcp_app.command("list")
 @run
-async def list_servers(as_json: bool = JsonOption) -> None:
-    """List registered MCP servers with their connection status."""
-    async with ToolLibrary.open() as library:
-        servers = await library.list_mcp_servers()
+async def list_servers(
+    as_json: bool = JsonOption,
+    url: Annotated[
+        str | None,
+        typer.Option(help="The running server to ask (default: http://HOST:PORT of settings)."),
+    ] = None,
+) -> None:
+    """List registered MCP servers with their connection status, as the running server sees
+    them; with no server up, the database's view (nothing is connected then)."""
+    from toolfoundry.cli.remote import get_from_server, server_url
+    from toolfoundry.core.settings import get_settings
+
+    settings = get_settings()
+    live = await get_from_server(settings, "/api/v1/mcp-servers", url)
+    if live is not None:
+        servers = [McpServerInfo.model_validate(item) for item in live]
+        source = f"live state from the server at {url or server_url(settings)}"
+    else:
+        async with ToolLibrary.open() as library:
+            servers = await library.list_mcp_servers()
+        source = "the database's view: no server is running, so no server is connected"
     if as_json:
         print_json(servers)
     else:
         console.print(_server_table(servers))
+        err_console.print(f"[dim]{source}[/]")
 
 
 @mcp_app.command("show")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
 import hashlib
@@ -10,6 +11,7 @@ import importlib
 import inspect
 import json
 import logging
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -44,14 +46,26 @@ def render_content(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+# A function object's hash, taken the first time it is seen: `inspect.getsource` reads the file
+# as it is *now*, so hashing an old function object after its file changed would give the new
+# code's hash.
+_HASHES: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
+
+
 def code_hash(fn: Callable[..., Any]) -> str | None:
     """sha256 of the function's source text: what pins a version's code. None when Python has
     no source for it (builtins, a REPL): such a version is pinned by its reference only."""
     try:
-        text = inspect.getsource(fn)
+        return _HASHES[fn]
+    except (KeyError, TypeError):
+        pass
+    try:
+        digest: str | None = hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()
     except (OSError, TypeError):
-        return None
-    return hashlib.sha256(text.encode()).hexdigest()
+        digest = None
+    with contextlib.suppress(TypeError):  # not weak-referenceable: hash again next time
+        _HASHES[fn] = digest
+    return digest
 
 
 class FunctionBackend:

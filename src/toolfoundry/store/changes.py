@@ -30,7 +30,9 @@ from toolfoundry.store.tables import (
 class ChangeEvent(StrEnum):
     TOOL_REGISTERED = "tool_registered"
     VERSION_ADDED = "version_added"
-    TOOL_STATE_CHANGED = "tool_state_changed"  # enabled/deprecated/tags/timeout of a tool or version
+    TOOL_STATE_CHANGED = (
+        "tool_state_changed"  # enabled/deprecated/tags/timeout of a tool or version
+    )
     TOOL_REMOVED = "tool_removed"
     TOOL_LEARNED = "tool_learned"  # usage taught the tool something (scores, served requests)
     TOOLKIT_CHANGED = "toolkit_changed"
@@ -111,8 +113,9 @@ def _changes_of(session: Session) -> list[tuple[ChangeEvent, str]]:
         if not session.is_modified(obj):
             continue
         if isinstance(obj, ToolRow):
-            state = _changed(obj, "enabled", "deprecated", "tags", "timeout", "retries", "kind")
-            event_ = ChangeEvent.TOOL_STATE_CHANGED if state else ChangeEvent.TOOL_LEARNED
+            others = {a.key for a in inspect(obj).attrs} - {"effectiveness_score", "updated_at"}
+            learned = _changed(obj, "effectiveness_score") and not _changed(obj, *others)
+            event_ = ChangeEvent.TOOL_LEARNED if learned else ChangeEvent.TOOL_STATE_CHANGED
             found.append((event_, obj.id))
         elif isinstance(obj, ToolVersionRow):
             found.append((ChangeEvent.TOOL_STATE_CHANGED, obj.tool_id))
@@ -121,8 +124,10 @@ def _changes_of(session: Session) -> list[tuple[ChangeEvent, str]]:
         elif isinstance(obj, McpServerRow):
             updated = _changed(obj, "config", "transport", "toolkit_id")
             found.append(
-                (ChangeEvent.MCP_SERVER_UPDATED if updated else ChangeEvent.MCP_TOOLS_REFRESHED,
-                 obj.name)
+                (
+                    ChangeEvent.MCP_SERVER_UPDATED if updated else ChangeEvent.MCP_TOOLS_REFRESHED,
+                    obj.name,
+                )
             )
     for obj in session.deleted:
         if isinstance(obj, ToolRow):
