@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from toolfoundry.discovery.bench import run_discovery_benchmark
-from toolfoundry.discovery.embedders import DEFAULT_EMBEDDER, EMBEDDERS
+# Named here so `--help` need not import the embedders (numpy, the model loaders).
+_EMBEDDER_NAMES = "minilm, e5, static, none"
 
 app = typer.Typer(help="Benchmarks over files in the shared formats.", no_args_is_help=True)
 
@@ -33,12 +33,13 @@ def discovery(
     limit: Annotated[
         int | None, typer.Option(min=1, help="An evenly spaced sample of N queries.")
     ] = None,
-    embedder: Annotated[
-        str, typer.Option(help=f"One of: {', '.join(EMBEDDERS)}.")
-    ] = DEFAULT_EMBEDDER,
+    embedder: Annotated[str, typer.Option(help=f"One of: {_EMBEDDER_NAMES}.")] = "minilm",
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Tool-retrieval quality (Recall@1/5/10, Hit@1, NDCG@5) and per-query latency."""
+    from toolfoundry.discovery.bench import run_discovery_benchmark
+    from toolfoundry.discovery.embedders import EMBEDDERS
+
     if embedder not in EMBEDDERS:
         raise typer.BadParameter(f"choose one of {', '.join(EMBEDDERS)}", param_hint="--embedder")
     console = Console(stderr=True)

@@ -5,22 +5,20 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Group
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from toolfoundry.builder.events import BuildStatus
-from toolfoundry.builder.queue import BuildRecord, BuildRequest
-from toolfoundry.builder.service import BuildService
-from toolfoundry.cli.output import JsonOption, console, fail, print_json, run
-from toolfoundry.cli.serving import bind_settings, on_ready
-from toolfoundry.library import ToolLibrary
+from toolfoundry.cli.output import JsonOption, console, fail, open_library, print_json, run
+
+if TYPE_CHECKING:
+    from toolfoundry.builder.queue import BuildRecord
+    from toolfoundry.builder.service import BuildService
 
 builds_app = typer.Typer(help="Builds of MCP servers: list, show, cancel.", no_args_is_help=True)
 builder_app = typer.Typer(help="The MCP build service.", no_args_is_help=True)
@@ -58,6 +56,10 @@ async def build(
 
     toolfoundry build "Convert Markdown text to HTML" -d markdown -e '# Hi=><h1>Hi</h1>'
     """
+    from pydantic import ValidationError
+
+    from toolfoundry.builder.queue import BuildRequest
+
     try:
         request = BuildRequest.model_validate(
             {
@@ -82,7 +84,7 @@ async def build(
             "timeout is at most 3600.",
         )
     logging.basicConfig(level=logging.WARNING)
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         service = await library.builds.start()
         record = await service.submit(request)
         if as_json:
@@ -167,9 +169,11 @@ async def list_builds(
     as_json: bool = JsonOption,
 ) -> None:
     """Builds, newest first."""
+    from toolfoundry.builder.events import BuildStatus
+
     if status is not None and status not in BuildStatus.__args__:  # type: ignore[attr-defined]
         fail(f"unknown status {status!r}", f"Use one of {', '.join(BuildStatus.__args__)}.")  # type: ignore[attr-defined]
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         records = await library.builds.list(status, limit)  # type: ignore[arg-type]
     if as_json:
         print_json(records)
@@ -195,7 +199,7 @@ async def show_build(
     as_json: bool = JsonOption,
 ) -> None:
     """A build's request, status, log and result."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         record = await library.builds.get(build_id)
     if as_json:
         print_json(record)
@@ -223,7 +227,7 @@ async def cancel_build(
     build_id: Annotated[str, typer.Argument(help="The build id (bld_…).")],
 ) -> None:
     """Cancel a queued build, or stop a running one (in this or another process)."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         record = await library.builds.cancel(build_id)
     if record.status == "cancelled":
         console.print(f"{record.id}: cancelled")
@@ -237,6 +241,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (TOOLFOUNDRY_PORT).")] = None,
 ) -> None:
     """Run the build service alone: /api/v1/build*, /health, /metrics (docs at /docs)."""
+    from toolfoundry.cli.serving import bind_settings, on_ready
+
     settings = bind_settings(host, port)  # refuse an unsafe bind before importing anything
 
     import uvicorn
