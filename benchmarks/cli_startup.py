@@ -56,7 +56,8 @@ def main() -> None:
         for tree, per in samples.items()
     }
     print(json.dumps({"runs": opts.runs, "median_s": medians}, indent=2))
-    print(f"\n{'command':<12}" + "".join(f"{t:>10}" for t in trees) + ("   ratio" if opts.compare else ""))
+    header = f"\n{'command':<12}" + "".join(f"{t:>10}" for t in trees)
+    print(header + ("   ratio" if opts.compare else ""))
     for command in COMMANDS:
         row = f"{command:<12}" + "".join(f"{medians[t][command]:>10.3f}" for t in trees)
         if opts.compare:

@@ -179,12 +179,21 @@ async def add_module(
     path: Annotated[
         Path | None, typer.Option(help="Directory to add to the import path first.")
     ] = None,
+    bump: Annotated[
+        Literal["patch", "minor", "major"] | None,
+        typer.Option(
+            help="A changed function gets the next patch/minor/major version instead of a "
+            "conflict (versions are immutable)."
+        ),
+    ] = None,
     as_json: bool = JsonOption,
 ) -> None:
-    """Register every @tool-decorated function of a module (re-imported on every start)."""
+    """Register every @tool-decorated function of a module (re-imported on every start).
+
+    A running `toolfoundry serve` picks the tools up within a second."""
     sys.path.insert(0, str(path.resolve()) if path else str(Path.cwd()))
     async with open_library() as library:
-        tools = await library.register_module(module, toolkit=toolkit)
+        tools = await library.register_module(module, toolkit=toolkit, bump=bump)
     if as_json:
         print_json(tools)
         return

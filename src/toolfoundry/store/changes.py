@@ -12,7 +12,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from sqlalchemy import event, inspect
@@ -79,7 +79,10 @@ class CatalogChange:
 
     @classmethod
     def from_row(cls, row: CatalogChangeRow) -> CatalogChange:
-        return cls(row.id, ChangeEvent(row.event), row.subject, row.origin, row.created_at)
+        created = row.created_at
+        if created.tzinfo is None:  # SQLite keeps no offset; every change is stored in UTC
+            created = created.replace(tzinfo=UTC)
+        return cls(row.id, ChangeEvent(row.event), row.subject, row.origin, created)
 
 
 def record_change(session: Session, change: ChangeEvent, subject: str) -> None:
