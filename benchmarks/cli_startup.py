@@ -23,16 +23,25 @@ COMMANDS = {"--help": ["--help"], "--version": ["--version"], "tools list": ["to
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 
-def timed(src: Path, args: list[str], env: dict[str, str]) -> float:
+def timed(src: Path, args: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one whole `toolfoundry` process."""
+    before = os.times()
     start = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [sys.executable, "-m", "toolfoundry", *args],
         env={**env, "PYTHONPATH": str(src)},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         check=False,
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = os.times()
+    if done.returncode != 0:
+        raise SystemExit(f"{src}: toolfoundry {' '.join(args)} failed: {done.stderr[-500:]!r}")
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    return wall, cpu
 
 
 def main() -> None:
@@ -41,28 +50,39 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help="Another source tree to time alongside.")
     opts = parser.parse_args()
     trees = {"this": SRC} | ({"other": opts.compare.resolve()} if opts.compare else {})
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = {**os.environ, "TOOLFOUNDRY_DATA_DIR": data_dir, "TOOLFOUNDRY_EMBEDDER": "none"}
-        env.pop("TOOLFOUNDRY_DATABASE_URL", None)
-        for src in trees.values():  # create the catalog (migrations, starters) and warm caches
-            timed(src, ["tools", "list"], env)
-        samples: dict[str, dict[str, list[float]]] = {t: {c: [] for c in COMMANDS} for t in trees}
+    with tempfile.TemporaryDirectory() as tmp:
+        envs = {}
+        for tree, src in trees.items():  # one catalog per tree: their schemas may differ
+            env = {**os.environ, "TOOLFOUNDRY_DATA_DIR": f"{tmp}/{tree}"}
+            env["TOOLFOUNDRY_EMBEDDER"] = "none"
+            env.pop("TOOLFOUNDRY_DATABASE_URL", None)
+            envs[tree] = env
+            timed(src, ["tools", "list"], env)  # create the catalog (migrations, starters)
+        samples = {t: {c: [] for c in COMMANDS} for t in trees}
         for _ in range(opts.runs):
             for command, args in COMMANDS.items():
                 for tree, src in trees.items():
-                    samples[tree][command].append(timed(src, args, env))
+                    if command == "--version" and tree == "other":
+                        continue  # older trees may not have it
+                    samples[tree][command].append(timed(src, args, envs[tree]))
     medians = {
-        tree: {command: round(statistics.median(v), 3) for command, v in per.items()}
+        tree: {
+            command: {
+                "wall_s": round(statistics.median(w for w, _ in v), 3),
+                "cpu_s": round(statistics.median(c for _, c in v), 3),
+            }
+            for command, v in per.items()
+            if v
+        }
         for tree, per in samples.items()
     }
-    print(json.dumps({"runs": opts.runs, "median_s": medians}, indent=2))
-    header = f"\n{'command':<12}" + "".join(f"{t:>10}" for t in trees)
-    print(header + ("   ratio" if opts.compare else ""))
+    print(json.dumps({"runs": opts.runs, "median": medians}, indent=2))
+    print(f"\n{'command':<12}{'tree':<8}{'wall s':>9}{'cpu s':>9}")
     for command in COMMANDS:
-        row = f"{command:<12}" + "".join(f"{medians[t][command]:>10.3f}" for t in trees)
-        if opts.compare:
-            row += f"   {medians['other'][command] / medians['this'][command]:.1f}x"
-        print(row)
+        for tree in trees:
+            m = medians[tree].get(command)
+            if m:
+                print(f"{command:<12}{tree:<8}{m['wall_s']:>9.3f}{m['cpu_s']:>9.3f}")
 
 
 if __name__ == "__main__":

@@ -21,8 +21,13 @@ from toolfoundry.core.errors import (
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolVersion, utcnow
 from toolfoundry.registry.versions import bump_version, newest_first, parse_version
 from toolfoundry.store.changes import ChangeEvent, record_change
-from toolfoundry.store.tables import ToolCallRow, ToolkitRow, ToolRow, ToolVersionRow
-from toolfoundry.trajectory.learning import run_outcomes
+from toolfoundry.store.tables import (
+    ToolCallRow,
+    ToolkitRow,
+    ToolRow,
+    ToolScenarioMetricsRow,
+    ToolVersionRow,
+)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -106,6 +111,23 @@ class Usage(NamedTuple):
     successes: int = 0
     runs: int = 0
     run_successes: int = 0
+
+
+# Here, not in trajectory/: the catalog (a lower layer) ranks tools by this evidence.
+async def run_outcomes(session: AsyncSession, tool_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Per tool: finished runs that used it, and how many of them succeeded."""
+    if not tool_ids:
+        return {}
+    stmt = (
+        select(
+            ToolScenarioMetricsRow.tool_id,
+            func.sum(ToolScenarioMetricsRow.run_count),
+            func.sum(ToolScenarioMetricsRow.run_success_count),
+        )
+        .where(ToolScenarioMetricsRow.tool_id.in_(tool_ids))
+        .group_by(ToolScenarioMetricsRow.tool_id)
+    )
+    return {t: (int(n or 0), int(ok or 0)) for t, n, ok in (await session.execute(stmt)).all()}
 
 
 @dataclass
