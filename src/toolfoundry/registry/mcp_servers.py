@@ -203,13 +203,17 @@ class McpServerRegistry:
                     select(ToolVersionRow.tool_id).where(_from_server(name)).distinct()
                 )
             ).all()
+        status = self._manager.status(name) if name in self._manager else None
+        if status is not None and not status.tool_count and tool_ids:
+            # Not listed by a live session yet (servers start on first use): the catalog knows.
+            status = status.model_copy(update={"tool_count": len(tool_ids)})
         return McpServerInfo(
             name=row.name,
             toolkit=row.toolkit_id,
             transport=row.transport,
             # Secrets (env and header values) never leave the registry: shown as "***".
             config=McpServerConfig.model_validate(row.config).masked(),
-            status=self._manager.status(name) if name in self._manager else None,
+            status=status,
             tools=sorted(tool_ids),
             created_at=row.created_at,
             updated_at=row.updated_at,
