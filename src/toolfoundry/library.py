@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
 import logging
@@ -642,6 +643,10 @@ class ToolLibrary:
                     await self.mcp.remove(change.subject)  # restore() adds it with the new config
             await self.servers.restore()
         tools = list(dict.fromkeys(c.subject for c in changes if c.event in TOOL_EVENTS))
+        for name in servers:  # a refresh may have changed its tools in bulk (e.g. their tags)
+            # Removed meanwhile: its TOOL_REMOVED changes drop its tools.
+            with contextlib.suppress(NotFoundError):
+                tools += [t for t in (await self.servers.get(name)).tools if t not in tools]
         if tools:
             await self._changed("servers" if servers else "upsert", tools, remote=True)
         learned = list(
