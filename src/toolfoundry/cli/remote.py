@@ -17,10 +17,10 @@ def server_url(settings: Settings) -> str:
 
 def auth_headers(settings: Settings) -> dict[str, str]:
     """The admin Bearer token `serve` writes to the data directory, when there is one."""
-    token_file = settings.data_dir / "admin.token"
-    if token_file.is_file():
-        return {"Authorization": f"Bearer {token_file.read_text().strip()}"}
-    return {}
+    from toolfoundry.auth.token_file import read_admin_token
+
+    token = read_admin_token(settings.data_dir)
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 async def get_from_server(settings: Settings, path: str, url: str | None = None) -> Any | None:
