@@ -48,5 +48,8 @@ say "ruff"
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check src tests benchmarks
 
+say "import layers (pyproject.toml [tool.importlinter])"
+.venv/bin/lint-imports
+
 say "pytest"
 .venv/bin/pytest -q -rs "$@"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import inspect
 import logging
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import ValidationError
 
-from toolfoundry.core.errors import BackendUnavailableError, InvalidInputError
+from toolfoundry.core.errors import BackendUnavailableError, InvalidInputError, NotFoundError
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolResult
 from toolfoundry.core.policy import ToolPolicy
 from toolfoundry.core.private_files import private_dir
@@ -37,11 +38,19 @@ from toolfoundry.runtime.backends import BackendRegistry
 from toolfoundry.runtime.bulkheads import Bulkheads
 from toolfoundry.runtime.dispatcher import Dispatcher
 from toolfoundry.runtime.entries import ToolSlot, ToolTable
-from toolfoundry.runtime.function_backend import FunctionBackend
+from toolfoundry.runtime.function_backend import FunctionBackend, code_hash
 from toolfoundry.runtime.mcp_backend import McpBackend
 from toolfoundry.runtime.recorder import CallRecorder
+from toolfoundry.store.changes import (
+    SERVER_EVENTS,
+    TOOL_EVENTS,
+    CatalogChange,
+    ChangeEvent,
+    new_origin,
+)
 from toolfoundry.store.database import create_engine, session_factory, upgrade
 from toolfoundry.store.events import RedisCatalogEvents
+from toolfoundry.store.feed import ChangeFeed
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
@@ -59,6 +68,8 @@ log = logging.getLogger(__name__)
 
 DescribeFormat = Literal["openai", "anthropic", "mcp", "text"]
 ChangeListener = Callable[[str, str], Awaitable[None] | None]
+FeedSubscriber = Callable[[list[CatalogChange]], Awaitable[None]]
+Bump = Literal["patch", "minor", "major"]
 
 
 class ToolLibrary:
@@ -84,7 +95,9 @@ class ToolLibrary:
         private_dir(Path(self.settings.data_dir))
         private_dir(Path(self.settings.data_dir) / "files")
         self.engine = create_engine(self.settings.resolved_database_url)
-        self.catalog = Catalog(session_factory(self.engine))
+        # Whose writes are whose in the change feed: this library skips its own.
+        self.origin = new_origin()
+        self.catalog = Catalog(session_factory(self.engine, self.origin))
         self.table = ToolTable()
         self.functions = FunctionBackend(
             ToolPolicy.from_settings(self.settings), threads=self.settings.max_concurrent_calls
@@ -115,6 +128,8 @@ class ToolLibrary:
         self.discovery: DiscoveryService | None = None
         self.catalog_version = 0
         self._listeners: list[ChangeListener] = []
+        self._feed_subscribers: list[FeedSubscriber] = []
+        self.feed = ChangeFeed(self.engine, self.origin, self._apply_changes)
         self._events: RedisCatalogEvents | None = None
         self._builds: BuildService | None = None
         self._trajectories: TrajectoryService | None = None
@@ -136,6 +151,8 @@ class ToolLibrary:
         if self._started:
             return self
         await upgrade(self.engine)
+        # Read before loading anything: a change committed while we load is applied after.
+        position = await self.feed.newest()
         if self.settings.load_starters:
             from toolfoundry.starters import STARTER_TOOLKITS
 
@@ -168,13 +185,18 @@ class ToolLibrary:
             gap_threshold=self.settings.discovery_gap_threshold,
             llm_timeout=self.settings.discovery_llm_timeout,
         )
-        if self.settings.redis_url:
-            self._events = RedisCatalogEvents(self.settings.redis_url, self._remote_change)
+        await self.feed.start(position)
+        if self.settings.redis_url:  # only wakes the feed sooner; the feed is the truth
+            self._events = RedisCatalogEvents(self.settings.redis_url, self._wake_feed)
             await self._events.start()
         self._started = True
         return self
 
     async def aclose(self) -> None:
+        await self.feed.aclose()
+        if self._events is not None:
+            await self._events.aclose()
+            self._events = None
         if self._builds is not None:
             await self._builds.aclose()  # running builds go back to the queue
         await self.discovery_guard.aclose()
@@ -220,14 +242,18 @@ class ToolLibrary:
         tags: Iterable[str] | None = None,
         timeout: float | None = None,
         retries: int | None = None,
+        bump: Bump | None = None,
     ) -> Tool:
         """Register a Python function (sync or async) as a tool; returns the catalog entry.
 
         Name, description and schemas come from the function's signature and docstring.
-        Options not given here come from its `@tool(...)` decorator.
+        Options not given here come from its `@tool(...)` decorator. A version is immutable:
+        changed code or schema under a stored version is a ConflictError naming the version to
+        use; `bump` (patch, minor, major) picks it instead.
         """
         definition = await self._store_function(
             fn,
+            bump=bump,
             toolkit=toolkit,
             name=name,
             version=version,
@@ -240,7 +266,7 @@ class ToolLibrary:
         return await self.get_tool(definition.tool_id)
 
     async def register_module(
-        self, module: str | ModuleType, *, toolkit: str | None = None
+        self, module: str | ModuleType, *, toolkit: str | None = None, bump: Bump | None = None
     ) -> list[Tool]:
         """Register every `@tool`-decorated function of a module; returns what was registered.
 
@@ -272,14 +298,16 @@ class ToolLibrary:
             options = tool_options(fn)
             kit = (options.toolkit if options else None) or default_toolkit
             await self.catalog.ensure_toolkit(kit, summary)
-            definition = await self._store_function(fn, toolkit=kit)
+            definition = await self._store_function(fn, toolkit=kit, bump=bump)
             ids.append(definition.tool_id)
         await self._changed("upsert", ids)
         return await self.catalog.list_tools(ToolFilter(ids=ids))
 
-    async def _store_function(self, fn: Callable[..., Any], **options: Any) -> ToolDefinition:
+    async def _store_function(
+        self, fn: Callable[..., Any], *, bump: Bump | None = None, **options: Any
+    ) -> ToolDefinition:
         definition = self._define_function(fn, **options)
-        await self.catalog.add_version(definition)
+        await self.catalog.add_version(definition, bump=bump)
         return definition
 
     def _define_function(
@@ -306,6 +334,7 @@ class ToolLibrary:
         name = name or options.name or fn.__name__
         schema = self.functions.schema_for(fn, name, description or options.description)
         source = f"{fn.__module__}:{fn.__qualname__}"
+        digest = code_hash(fn)
         definition = ToolDefinition(
             toolkit=toolkit,
             name=name,
@@ -315,6 +344,7 @@ class ToolLibrary:
             input_schema=schema.input_schema,
             output_schema=schema.output_schema,
             source=source,
+            code_hash=digest,
             tags=tuple(tags if tags is not None else options.tags),
             examples=options.examples,
             timeout=timeout if timeout is not None else options.timeout,
@@ -327,7 +357,7 @@ class ToolLibrary:
                 definition.tool_id,
                 source,
             )
-        self.functions.remember(source, fn)
+        self.functions.remember(source, fn, digest)
         return definition
 
     async def create_toolkit(
@@ -408,8 +438,29 @@ class ToolLibrary:
         return await self.catalog.list_tools(ToolFilter(toolkit, kind, enabled, q))
 
     async def get_tool(self, ref: str) -> Tool:
+        """A tool as its current version shows it; `toolkit.tool@1.0.0` as 1.0.0 shows it."""
         await self.recorder.flush()
-        return await self.catalog.get_tool(ref.partition("@")[0])
+        tool_id, _, version = ref.partition("@")
+        tool = await self.catalog.get_tool(tool_id)
+        if not version or version == tool.version:
+            return tool
+        pinned = next((v for v in tool.versions if v.version == version), None)
+        if pinned is None:
+            raise NotFoundError(
+                f"{tool_id} has no version {version!r}",
+                hint=f"Known versions: {', '.join(v.version for v in tool.versions)}.",
+            )
+        return tool.model_copy(
+            update={
+                "version": pinned.version,
+                "description": pinned.description,
+                "input_schema": pinned.input_schema,
+                "output_schema": pinned.output_schema,
+                "source": pinned.source,
+                "enabled": tool.enabled and pinned.enabled,
+                "deprecated": tool.deprecated or pinned.deprecated,
+            }
+        )
 
     async def recent_calls(self, limit: int = 50, tool_id: str | None = None) -> list[CallRecord]:
         await self.recorder.flush()
@@ -628,19 +679,54 @@ class ToolLibrary:
         """Call any tool by id. See `Dispatcher.call` for what raises and what returns."""
         return await self.dispatcher.call(ref, arguments)
 
-    async def _remote_change(self, event: str, idents: list[str]) -> None:
-        """Another replica changed the catalog: reload those ids from the database."""
-        if event == "servers":
-            await self.servers.restore()
-        reload = event not in ("toolkit", "learned")  # neither changes what a call runs
-        await self._changed(event, idents, reload=reload, remote=True)
-
     # --- change events ----------------------------------------------------------------------
 
     def on_change(self, listener: ChangeListener) -> None:
-        """`listener(event, id)` after every catalog change: event is upsert, servers, toolkit,
-        or learned (a finished run taught the tool something: effectiveness, served requests)."""
+        """`listener(event, id)` after every catalog change, made here or by another process:
+        event is upsert, servers, toolkit, or learned (a finished run taught the tool
+        something: effectiveness, served requests)."""
         self._listeners.append(listener)
+
+    def on_feed(self, subscriber: FeedSubscriber) -> None:
+        """`await subscriber(changes)` after this library applied changes other processes
+        made (typed `CatalogChange`s, oldest first) — e.g. to tell MCP clients the list
+        changed."""
+        self._feed_subscribers.append(subscriber)
+
+    async def _wake_feed(self, _event: str, _ids: list[str]) -> None:
+        self.feed.wake()
+
+    async def _apply_changes(self, changes: list[CatalogChange]) -> None:
+        """Another process changed the catalog: follow it. Servers are (dis)connected first so
+        that reloading their tools binds to live connections."""
+        servers = {c.subject for c in changes if c.event in SERVER_EVENTS}
+        if servers:
+            for change in changes:
+                if change.event is ChangeEvent.MCP_SERVER_UPDATED and change.subject in self.mcp:
+                    await self.mcp.remove(change.subject)  # restore() adds it with the new config
+            await self.servers.restore()
+        tools = list(dict.fromkeys(c.subject for c in changes if c.event in TOOL_EVENTS))
+        for name in servers:  # a refresh may have changed its tools in bulk (e.g. their tags)
+            # Removed meanwhile: its TOOL_REMOVED changes drop its tools.
+            with contextlib.suppress(NotFoundError):
+                tools += [t for t in (await self.servers.get(name)).tools if t not in tools]
+        if tools:
+            await self._changed("servers" if servers else "upsert", tools, remote=True)
+        learned = list(
+            dict.fromkeys(c.subject for c in changes if c.event is ChangeEvent.TOOL_LEARNED)
+        )
+        if learned:
+            await self._changed("learned", learned, reload=False, remote=True)
+        toolkits = list(
+            dict.fromkeys(c.subject for c in changes if c.event is ChangeEvent.TOOLKIT_CHANGED)
+        )
+        if toolkits:
+            await self._changed("toolkit", toolkits[:1], reload=False, remote=True)
+        for subscriber in self._feed_subscribers:
+            try:
+                await subscriber(changes)
+            except Exception:  # one bad subscriber must not stop the feed
+                log.exception("change-feed subscriber %r failed", subscriber)
 
     async def _changed(
         self, event: str, idents: list[str], *, reload: bool = True, remote: bool = False
@@ -654,5 +740,9 @@ class ToolLibrary:
                     await outcome
         # Bumped last: anything cached under the new version already sees the change.
         self.catalog_version += 1
-        if self._events is not None and not remote:
+        if remote:
+            return
+        if event == "learned":  # no catalog row changed: record it for other processes
+            await self.catalog.record_changes(ChangeEvent.TOOL_LEARNED, idents)
+        if self._events is not None:
             await self._events.publish(event, idents)

@@ -1,4 +1,4 @@
-"""Two replicas on one database: catalog changes reach the other through Redis."""
+"""Two replicas on one database: catalog changes reach the other (change feed, woken by Redis)."""
 
 from __future__ import annotations
 

@@ -6,8 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from toolfoundry.cli.output import JsonOption, console, print_json, run, working
-from toolfoundry.library import ToolLibrary
+from toolfoundry.cli.output import JsonOption, console, open_library, print_json, run, working
 
 
 @run
@@ -30,7 +29,7 @@ async def run_agent(
 
     toolfoundry run "what are the mean and median of 3, 9 and 27?"
     """
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         with working("discovering tools and running the model…"):
             result = await library.run_agent(
                 query,

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import timedelta
-from typing import Annotated
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from toolfoundry.auth import admin_token, open_token_store
 from toolfoundry.cli.output import JsonOption, console, err_console, fail, print_json, run
-from toolfoundry.core.models import utcnow
-from toolfoundry.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from toolfoundry.auth import TokenStore
+
+
+def _store() -> AbstractAsyncContextManager[TokenStore]:
+    """The token store, imported on use: `toolfoundry --help` must not load the auth stack."""
+    from toolfoundry.auth import open_token_store
+    from toolfoundry.core.settings import get_settings
+
+    return open_token_store(get_settings())
+
 
 auth_app = typer.Typer(
     help="API tokens for the REST API and the MCP gateway.", no_args_is_help=True
@@ -45,8 +55,8 @@ async def create_token(
     as_json: bool = JsonOption,
 ) -> None:
     """Create a token and print it once: only its hash is stored."""
-    expires_at = utcnow() + parse_duration(expires_in) if expires_in else None
-    async with open_token_store(get_settings()) as store:
+    expires_at = datetime.now(UTC) + parse_duration(expires_in) if expires_in else None
+    async with _store() as store:
         token, secret = await store.create(name, scope, expires_at=expires_at)
     if as_json:
         print_json({"token": secret, **token.model_dump(mode="json")})
@@ -60,7 +70,7 @@ async def create_token(
 @run
 async def list_tokens(as_json: bool = JsonOption) -> None:
     """Every token with its scopes, times and status (never the secrets)."""
-    async with open_token_store(get_settings()) as store:
+    async with _store() as store:
         tokens = await store.list()
     if as_json:
         print_json(tokens)
@@ -87,7 +97,7 @@ async def revoke_token(
     name: Annotated[str, typer.Argument(help="The token's name.")], as_json: bool = JsonOption
 ) -> None:
     """Revoke a token for good (running servers stop accepting it within seconds)."""
-    async with open_token_store(get_settings()) as store:
+    async with _store() as store:
         token = await store.revoke(name)
     if as_json:
         print_json(token)
@@ -99,4 +109,7 @@ async def revoke_token(
 @run
 async def show_admin_token() -> None:
     """Print the admin token from the data directory (made on the first `serve`, or now)."""
+    from toolfoundry.auth import admin_token
+    from toolfoundry.core.settings import get_settings
+
     sys.stdout.write(await admin_token(get_settings()) + "\n")

@@ -6,23 +6,28 @@ import contextlib
 import json
 import logging
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.console import Group
 from rich.live import Live
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from toolfoundry.builder.events import BuildStatus
-from toolfoundry.builder.queue import BuildRecord, BuildRequest
-from toolfoundry.builder.sandbox import sandbox_available, sandbox_fix
-from toolfoundry.builder.service import BuildService
-from toolfoundry.cli.output import JsonOption, console, err_console, fail, print_json, run
-from toolfoundry.cli.serving import bind_settings, on_ready
-from toolfoundry.library import ToolLibrary
+from toolfoundry.cli.output import (
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    open_library,
+    print_json,
+    run,
+)
+
+if TYPE_CHECKING:
+    from toolfoundry.builder.queue import BuildRecord
+    from toolfoundry.builder.service import BuildService
 
 builds_app = typer.Typer(help="Builds of MCP servers: list, show, cancel.", no_args_is_help=True)
 builder_app = typer.Typer(help="The MCP build service.", no_args_is_help=True)
@@ -60,6 +65,10 @@ async def build(
 
     toolfoundry build "Convert Markdown text to HTML" -d markdown -e '# Hi=><h1>Hi</h1>'
     """
+    from pydantic import ValidationError
+
+    from toolfoundry.builder.queue import BuildRequest
+
     try:
         request = BuildRequest.model_validate(
             {
@@ -84,10 +93,12 @@ async def build(
             "timeout is at most 3600.",
         )
     logging.basicConfig(level=logging.WARNING)
+    from toolfoundry.builder.sandbox import sandbox_available, sandbox_fix
+
     sandbox = sandbox_available()
     if not sandbox.available:
         fail(f"builds need the bubblewrap sandbox: {sandbox.reason}", sandbox_fix(sandbox))
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         service = await library.builds.start()
         record = await service.submit(request)
         if as_json:
@@ -193,9 +204,11 @@ async def list_builds(
     as_json: bool = JsonOption,
 ) -> None:
     """Builds, newest first."""
+    from toolfoundry.builder.events import BuildStatus
+
     if status is not None and status not in BuildStatus.__args__:  # type: ignore[attr-defined]
         fail(f"unknown status {status!r}", f"Use one of {', '.join(BuildStatus.__args__)}.")  # type: ignore[attr-defined]
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         records = await library.builds.list(status, limit)  # type: ignore[arg-type]
     if as_json:
         print_json(records)
@@ -221,7 +234,7 @@ async def show_build(
     as_json: bool = JsonOption,
 ) -> None:
     """A build's request, status, log and result."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         record = await library.builds.get(build_id)
     if as_json:
         print_json(record)
@@ -249,7 +262,7 @@ async def cancel_build(
     build_id: Annotated[str, typer.Argument(help="The build id (bld_…).")],
 ) -> None:
     """Cancel a queued build, or stop a running one (in this or another process)."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         record = await library.builds.cancel(build_id)
     if record.status == "cancelled":
         console.print(f"{record.id}: cancelled")
@@ -263,6 +276,8 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (TOOLFOUNDRY_PORT).")] = None,
 ) -> None:
     """Run the build service alone: /api/v1/build*, /health, /metrics (docs at /docs)."""
+    from toolfoundry.cli.serving import bind_settings, on_ready
+
     settings = bind_settings(host, port)  # refuse an unsafe bind before importing anything
 
     import uvicorn

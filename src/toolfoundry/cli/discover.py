@@ -7,8 +7,7 @@ from typing import Annotated, Literal
 import typer
 from rich.table import Table
 
-from toolfoundry.cli.output import JsonOption, console, print_json, run, working
-from toolfoundry.library import ToolLibrary
+from toolfoundry.cli.output import JsonOption, console, open_library, print_json, run, working
 
 
 @run
@@ -28,7 +27,7 @@ async def discover(
 
     toolfoundry discover "read sales.xlsx and compute the mean of the amount column"
     """
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         with working("indexing the catalog…"):
             await library.discovery.wait_ready()  # type: ignore[union-attr]
         result = await library.discover(query, top_k=top_k, toolkits=toolkit, mode=mode)

@@ -29,10 +29,8 @@ from toolfoundry.cli.build import build, builder_app, builds_app
 from toolfoundry.cli.discover import discover
 from toolfoundry.cli.mcp import mcp_app
 from toolfoundry.cli.output import JsonOption, console, err_console, print_json, run
-from toolfoundry.cli.serving import bind_settings, on_ready
 from toolfoundry.cli.tools import toolkits_app, tools_app
 from toolfoundry.cli.trajectories import insights, trajectories_app
-from toolfoundry.core.settings import get_settings
 
 app = typer.Typer(
     help="toolfoundry: one catalog, one dispatcher and fast discovery for LLM-agent tools.\n\n"
@@ -53,6 +51,26 @@ app.add_typer(builder_app, name="builder")
 app.add_typer(bench_app, name="bench")
 app.add_typer(auth_app, name="auth")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from toolfoundry import __version__
+
+        typer.echo(f"toolfoundry {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """toolfoundry: one catalog, one dispatcher and fast discovery for LLM-agent tools."""
+
+
 app.add_typer(db_app, name="db")
 calls_app = typer.Typer(help="The call log.", no_args_is_help=True)
 app.add_typer(calls_app, name="calls")
@@ -64,7 +82,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (TOOLFOUNDRY_PORT).")] = None,
 ) -> None:
     """Run the REST API (OpenAPI docs at /docs) on the configured catalog."""
-    settings = bind_settings(host, port)  # refuse an unsafe bind before importing anything
+    from toolfoundry.cli.serving import bind_settings, on_ready
+
+    settings = bind_settings(host, port)  # refuse an unsafe bind before importing the app
 
     import uvicorn
 
@@ -107,6 +127,7 @@ async def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Apply database migrations (also done automatically on every start)."""
+    from toolfoundry.core.settings import get_settings
     from toolfoundry.store.database import create_engine, current_revision, upgrade
 
     settings = get_settings()
@@ -128,10 +149,10 @@ async def list_calls(
     """Recent calls, newest first."""
     from rich.table import Table
 
-    from toolfoundry.library import ToolLibrary
+    from toolfoundry.cli.catalog import open_catalog
 
-    async with ToolLibrary.open() as library:
-        calls = await library.recent_calls(limit, tool)
+    async with open_catalog() as catalog:
+        calls = await catalog.recent_calls(limit, tool)
     if as_json:
         print_json(calls)
         return

@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from toolfoundry.cli.output import JsonOption, console, fail, print_json, run, working
+from toolfoundry.cli.output import (
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    open_library,
+    print_json,
+    run,
+    working,
+)
 from toolfoundry.core.errors import ToolfoundryError
-from toolfoundry.library import ToolLibrary
-from toolfoundry.mcp import McpConfigError, load_server_configs
-from toolfoundry.registry.mcp_servers import McpServerInfo
+
+if TYPE_CHECKING:
+    from toolfoundry.registry.mcp_servers import McpServerInfo
 
 mcp_app = typer.Typer(
     help="MCP: serve the catalog as an MCP server; manage MCP servers.", no_args_is_help=True
@@ -52,7 +61,7 @@ async def serve(
     os.environ.setdefault("FASTMCP_CHECK_FOR_UPDATES", "off")
     from toolfoundry.gateway import build_gateway
 
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         gateway = build_gateway(library, meta_only=meta_only or None, safe_names=not dotted_names)
         await gateway.run_stdio_async(show_banner=False)
 
@@ -130,7 +139,7 @@ async def add(
         config["env"] = dict(_pair(item, "=", "--env") for item in env)
     if header:
         config["headers"] = dict(_pair(item, ":", "--header") for item in header)
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         with working(f"starting {name} and listing its tools…"):
             info = await library.add_mcp_server({k: v for k, v in config.items() if v})
     if not as_json:
@@ -147,21 +156,40 @@ def _pair(item: str, sep: str, option: str) -> tuple[str, str]:
 
 @mcp_app.command("list")
 @run
-async def list_servers(as_json: bool = JsonOption) -> None:
-    """List registered MCP servers with their connection status."""
-    async with ToolLibrary.open() as library:
-        servers = await library.list_mcp_servers()
+async def list_servers(
+    as_json: bool = JsonOption,
+    url: Annotated[
+        str | None,
+        typer.Option(help="The running server to ask (default: http://HOST:PORT of settings)."),
+    ] = None,
+) -> None:
+    """List registered MCP servers with their connection status, as the running server sees
+    them; with no server up, the database's view (nothing is connected then)."""
+    from toolfoundry.cli.remote import get_from_server, server_url
+    from toolfoundry.core.settings import get_settings
+    from toolfoundry.registry.mcp_servers import McpServerInfo
+
+    settings = get_settings()
+    live = await get_from_server(settings, "/api/v1/mcp-servers", url)
+    if live is not None:
+        servers = [McpServerInfo.model_validate(item) for item in live]
+        source = f"live state from the server at {url or server_url(settings)}"
+    else:
+        async with open_library() as library:
+            servers = await library.list_mcp_servers()
+        source = "the database's view: no server is running, so no server is connected"
     if as_json:
         print_json(servers)
     else:
         console.print(_server_table(servers))
+        err_console.print(f"[dim]{source}[/]")
 
 
 @mcp_app.command("show")
 @run
 async def show(name: str, as_json: bool = JsonOption) -> None:
     """Show one server: config, status and tools."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         info = await library.get_mcp_server(name)
     _show(info, as_json)
 
@@ -170,7 +198,7 @@ async def show(name: str, as_json: bool = JsonOption) -> None:
 @run
 async def remove(name: str) -> None:
     """Unregister a server; its tools leave the catalog."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         removed = await library.remove_mcp_server(name)
     console.print(f"removed {name} and {len(removed)} tools")
 
@@ -179,7 +207,7 @@ async def remove(name: str) -> None:
 @run
 async def refresh(name: str, as_json: bool = JsonOption) -> None:
     """List a server's tools again (new → added, changed → new version, gone → disabled)."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         info = await library.refresh_mcp_server(name)
     _show(info, as_json)
 
@@ -194,12 +222,14 @@ async def import_file(
 ) -> None:
     """Register every server of a Claude Desktop / Cursor `mcpServers` file or an MCP Registry
     `server.json`. Each server is tried on its own; failures are reported, not fatal."""
+    from toolfoundry.mcp import McpConfigError, load_server_configs
+
     try:
         configs = load_server_configs(path)
     except McpConfigError as exc:
         fail(str(exc), "Check the file against the Claude Desktop or server.json format.")
     added, failed = [], []
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         for config in configs:
             with working(f"starting {config.name}…"):
                 try:

@@ -9,23 +9,35 @@ import sys
 import time
 from collections.abc import Callable, Coroutine, Iterator
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import typer
-from pydantic import BaseModel
 from rich.console import Console
 
 from toolfoundry.core.errors import ToolfoundryError
 
-console = Console()
+if TYPE_CHECKING:
+    from toolfoundry.library import ToolLibrary
+
+# Piped output is for programs: never wrapped at 80 columns, no colour codes.
+_PIPED = not sys.stdout.isatty()
+console = Console(soft_wrap=_PIPED, width=100_000 if _PIPED else None)
 err_console = Console(stderr=True)
+
+
+def open_library() -> ToolLibrary:
+    """The library, imported on first use: `--help` and light commands never pay for it."""
+    from toolfoundry.library import ToolLibrary
+
+    return ToolLibrary.open()
+
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
 
 def to_plain(value: Any) -> Any:
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # a pydantic model (pydantic is not imported for this)
         return value.model_dump(mode="json")
     if isinstance(value, list):
         return [to_plain(v) for v in value]

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 from rich.syntax import Syntax
 from rich.table import Table
 
-from toolfoundry.cli.output import JsonOption, console, fail, print_json, run
-from toolfoundry.core.models import Tool, ToolKind
-from toolfoundry.library import ToolLibrary
+from toolfoundry.cli.output import JsonOption, console, fail, open_library, print_json, run
+
+if TYPE_CHECKING:
+    from toolfoundry.core.models import Tool
 
 tools_app = typer.Typer(help="List, inspect, call and manage tools.", no_args_is_help=True)
 toolkits_app = typer.Typer(help="List and create toolkits.", no_args_is_help=True)
@@ -38,7 +39,9 @@ def _tools_table(tools: list[Tool]) -> Table:
 @run
 async def list_tools(
     toolkit: Annotated[str | None, typer.Option(help="Only this toolkit.")] = None,
-    kind: Annotated[ToolKind | None, typer.Option(help="function or mcp.")] = None,
+    kind: Annotated[
+        Literal["function", "mcp"] | None, typer.Option(help="function or mcp.")
+    ] = None,
     enabled: Annotated[
         bool | None, typer.Option("--enabled/--disabled", help="Only enabled / disabled.")
     ] = None,
@@ -46,8 +49,13 @@ async def list_tools(
     as_json: bool = JsonOption,
 ) -> None:
     """List tools with their current version and usage."""
-    async with ToolLibrary.open() as library:
-        tools = await library.list_tools(toolkit=toolkit, kind=kind, enabled=enabled, q=q)
+    from toolfoundry.cli.catalog import open_catalog
+    from toolfoundry.core.models import ToolKind
+    from toolfoundry.registry.catalog import ToolFilter
+
+    async with open_catalog() as catalog:
+        flt = ToolFilter(toolkit, ToolKind(kind) if kind else None, enabled, q)
+        tools = await catalog.list_tools(flt)
     if as_json:
         print_json(tools)
     else:
@@ -61,7 +69,7 @@ async def show_tool(
     tool_id: Annotated[str, typer.Argument(help="toolkit.tool")], as_json: bool = JsonOption
 ) -> None:
     """Show a tool's description, schemas, versions and usage."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         tool = await library.get_tool(tool_id)
         text = await library.describe(tool_id, "text")
     if as_json:
@@ -96,7 +104,7 @@ async def call_tool(
         fail(f"arguments are not valid JSON: {exc}", """Quote a JSON object: '{"x": 1}'.""")
     if not isinstance(parsed, dict):
         fail("arguments must be a JSON object", """Pass e.g. '{"text": "hi"}'.""")
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         result = await library.call(tool_id, parsed)
     if as_json:
         print_json(result)
@@ -109,7 +117,7 @@ async def call_tool(
 
 
 async def _set_state(tool_id: str, **changes: bool) -> None:
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         tool = await library.set_state(tool_id, **changes)
     console.print(
         f"{tool.id}: {'enabled' if tool.enabled else 'disabled'}"
@@ -153,7 +161,7 @@ async def describe(
     ] = False,
 ) -> None:
     """Render tools as a model sees them (OpenAI/Anthropic/MCP JSON or prompt text)."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         rendered = await library.describe(tool_ids, format, learned=learned)
     if isinstance(rendered, str):
         console.print(rendered, markup=False, highlight=False)
@@ -171,12 +179,21 @@ async def add_module(
     path: Annotated[
         Path | None, typer.Option(help="Directory to add to the import path first.")
     ] = None,
+    bump: Annotated[
+        Literal["patch", "minor", "major"] | None,
+        typer.Option(
+            help="A changed function gets the next patch/minor/major version instead of a "
+            "conflict (versions are immutable)."
+        ),
+    ] = None,
     as_json: bool = JsonOption,
 ) -> None:
-    """Register every @tool-decorated function of a module (re-imported on every start)."""
+    """Register every @tool-decorated function of a module (re-imported on every start).
+
+    A running `toolfoundry serve` picks the tools up within a second."""
     sys.path.insert(0, str(path.resolve()) if path else str(Path.cwd()))
-    async with ToolLibrary.open() as library:
-        tools = await library.register_module(module, toolkit=toolkit)
+    async with open_library() as library:
+        tools = await library.register_module(module, toolkit=toolkit, bump=bump)
     if as_json:
         print_json(tools)
         return
@@ -193,8 +210,10 @@ async def list_toolkits(
     as_json: bool = JsonOption,
 ) -> None:
     """List toolkits with their tool counts."""
-    async with ToolLibrary.open() as library:
-        toolkits = await library.list_toolkits(category)
+    from toolfoundry.cli.catalog import open_catalog
+
+    async with open_catalog() as catalog:
+        toolkits = await catalog.list_toolkits(category)
     if as_json:
         print_json(toolkits)
         return
@@ -214,6 +233,6 @@ async def create_toolkit(
     category: Annotated[str, typer.Option(help="A grouping, e.g. data or text.")] = "general",
 ) -> None:
     """Create an empty toolkit."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         toolkit = await library.create_toolkit(name, description, category)
     console.print(f"created toolkit {toolkit.id}")

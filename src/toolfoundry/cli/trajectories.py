@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from toolfoundry.cli.output import JsonOption, console, print_json, run
-from toolfoundry.library import ToolLibrary
+from toolfoundry.cli.output import JsonOption, console, open_library, print_json, run
 
 trajectories_app = typer.Typer(
     help="Agent runs recorded step by step (POST /api/v1/trajectories, library.trajectory()), "
@@ -30,7 +29,7 @@ async def list_trajectories(
     as_json: bool = JsonOption,
 ) -> None:
     """List recorded runs, newest first."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         runs = await library.trajectories.list(
             limit=limit, scenario=scenario, success=success, tool_id=tool
         )
@@ -61,7 +60,7 @@ async def show_trajectory(
     as_json: bool = JsonOption,
 ) -> None:
     """One run with its steps in order."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         trajectory = await library.trajectories.get(trajectory_id)
     if as_json:
         print_json(trajectory)
@@ -96,7 +95,7 @@ async def combinations(
     as_json: bool = JsonOption,
 ) -> None:
     """Tool sequences that runs used together, most proven first."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         found = await library.trajectories.combinations(scenario=scenario, min_runs=min_runs)
     if as_json:
         print_json(found)
@@ -127,7 +126,7 @@ async def prune(
 
     toolfoundry trajectories prune --older-than-days 90
     """
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         deleted = await library.trajectories.prune(older_than_days)
     if as_json:
         print_json({"deleted": deleted})
@@ -142,7 +141,7 @@ async def insights(
 ) -> None:
     """What usage taught about a tool: success by scenario, common errors, requests it served,
     tools used with it, and the notes `tools describe --learned` adds for a model."""
-    async with ToolLibrary.open() as library:
+    async with open_library() as library:
         found = await library.tool_insights(tool_id)
     if as_json:
         print_json(found)

@@ -46,6 +46,9 @@ class ToolVersion(BaseModel):
     source: str | None = Field(
         default=None, description="Import reference `module:qualname` for function tools."
     )
+    code_hash: str | None = Field(
+        default=None, description="sha256 of a function tool's source: the code it pins."
+    )
     enabled: bool = True
     deprecated: bool = False
     created_at: datetime = Field(default_factory=utcnow)

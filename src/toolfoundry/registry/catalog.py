@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from rapidfuzz import process
@@ -19,9 +19,15 @@ from toolfoundry.core.errors import (
     ToolNotFoundError,
 )
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolVersion, utcnow
-from toolfoundry.registry.versions import newest_first, parse_version
-from toolfoundry.store.tables import ToolCallRow, ToolkitRow, ToolRow, ToolVersionRow
-from toolfoundry.trajectory.learning import run_outcomes
+from toolfoundry.registry.versions import bump_version, newest_first, parse_version
+from toolfoundry.store.changes import ChangeEvent, record_change
+from toolfoundry.store.tables import (
+    ToolCallRow,
+    ToolkitRow,
+    ToolRow,
+    ToolScenarioMetricsRow,
+    ToolVersionRow,
+)
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
@@ -60,6 +66,7 @@ class ToolDefinition:
     input_schema: dict[str, Any]
     output_schema: dict[str, Any] | None = None
     source: str | None = None
+    code_hash: str | None = None  # pins a function tool's code (see runtime/function_backend)
     tags: tuple[str, ...] | None = None  # None keeps the tool's tags (e.g. on a refresh)
     examples: tuple[str, ...] | None = None  # likewise: requests the tool serves
     timeout: float | None = None
@@ -68,6 +75,22 @@ class ToolDefinition:
     @property
     def tool_id(self) -> str:
         return f"{self.toolkit}.{self.name}"
+
+
+def same_version(row: ToolVersionRow, definition: ToolDefinition) -> bool:
+    """Whether a stored version is what `definition` describes (an unknown hash matches)."""
+    return not difference(row, definition)
+
+
+def difference(row: ToolVersionRow, definition: ToolDefinition) -> str:
+    """What differs between a stored version and a definition of it, for a 409; "" if none."""
+    if row.input_schema != definition.input_schema:
+        return "input schema"
+    if row.source != definition.source:
+        return "import reference"
+    if row.code_hash and definition.code_hash and row.code_hash != definition.code_hash:
+        return "function body"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -89,6 +112,23 @@ class Usage(NamedTuple):
     successes: int = 0
     runs: int = 0
     run_successes: int = 0
+
+
+# Here, not in trajectory/: the catalog (a lower layer) ranks tools by this evidence.
+async def run_outcomes(session: AsyncSession, tool_ids: list[str]) -> dict[str, tuple[int, int]]:
+    """Per tool: finished runs that used it, and how many of them succeeded."""
+    if not tool_ids:
+        return {}
+    stmt = (
+        select(
+            ToolScenarioMetricsRow.tool_id,
+            func.sum(ToolScenarioMetricsRow.run_count),
+            func.sum(ToolScenarioMetricsRow.run_success_count),
+        )
+        .where(ToolScenarioMetricsRow.tool_id.in_(tool_ids))
+        .group_by(ToolScenarioMetricsRow.tool_id)
+    )
+    return {t: (int(n or 0), int(ok or 0)) for t, n, ok in (await session.execute(stmt)).all()}
 
 
 @dataclass
@@ -175,34 +215,42 @@ class Catalog:
 
     # --- tools and versions -----------------------------------------------------------------
 
-    async def add_version(self, definition: ToolDefinition) -> bool:
+    async def add_version(self, definition: ToolDefinition, *, bump: str | None = None) -> bool:
         """Store a tool version. Returns False when the identical version already exists.
 
-        The same version with a different schema or source is a conflict: versions are immutable,
-        so a changed tool needs a new version number.
+        The same version with a different schema, source or code is a conflict: versions are
+        immutable, so a changed tool needs a new version number. `bump` (patch, minor, major)
+        picks that number instead: the newest stored version, bumped — unless an identical
+        version is stored already.
         """
         parse_version(definition.version)
         check_name(definition.name, "tool name")
         await self.ensure_toolkit(definition.toolkit)
         for _attempt in range(3):  # a concurrent writer may create the tool row between our reads
             async with self._sessions() as session:
-                existing = await session.scalar(
-                    select(ToolVersionRow).where(
-                        ToolVersionRow.tool_id == definition.tool_id,
-                        ToolVersionRow.version == definition.version,
+                stored = {
+                    row.version: row
+                    for row in await session.scalars(
+                        select(ToolVersionRow).where(ToolVersionRow.tool_id == definition.tool_id)
                     )
-                )
-                if existing is not None:
-                    if (
-                        existing.input_schema == definition.input_schema
-                        and existing.source == definition.source
-                    ):
+                }
+                if bump is not None and stored:
+                    if any(same_version(row, definition) for row in stored.values()):
                         return False
+                    newest = newest_first(list(stored))[0]
+                    if parse_version(definition.version) <= parse_version(newest):
+                        definition = replace(definition, version=bump_version(newest, bump))
+                existing = stored.get(definition.version)
+                if existing is not None:
+                    if same_version(existing, definition):
+                        return False
+                    newest = newest_first(list(stored))[0]
                     raise ConflictError(
                         f"{definition.tool_id}@{definition.version} is already registered "
-                        "with a different schema or source",
-                        hint="Versions are immutable: register the changed tool with a higher "
-                        "version (e.g. bump the patch number).",
+                        f"with a different {difference(existing, definition)}",
+                        hint="Versions are immutable: register the changed tool as "
+                        f"{bump_version(newest, 'patch')} (e.g. @tool(version=...)), or let "
+                        "toolfoundry pick it with `--bump patch` (bump='patch').",
                     )
                 tool_row = await session.get(ToolRow, definition.tool_id)
                 if tool_row is None:
@@ -240,6 +288,7 @@ class Catalog:
                         input_schema=definition.input_schema,
                         output_schema=definition.output_schema,
                         source=definition.source,
+                        code_hash=definition.code_hash,
                     )
                 )
                 try:
@@ -282,7 +331,7 @@ class Catalog:
                         kits.add(d.toolkit)
                     existing = stored.get((d.tool_id, d.version))
                     if existing is not None:
-                        if existing.input_schema != d.input_schema or existing.source != d.source:
+                        if not same_version(existing, d):
                             changed.append(d.tool_id)
                         continue
                     if d.tool_id not in tools:
@@ -305,6 +354,7 @@ class Catalog:
                             input_schema=d.input_schema,
                             output_schema=d.output_schema,
                             source=d.source,
+                            code_hash=d.code_hash,
                         )
                     )
                 await session.commit()
@@ -414,6 +464,13 @@ class Catalog:
         base = tool_id.split("@", 1)[0]
         matches = process.extract(base, ids, limit=limit, score_cutoff=60)
         return [match for match, _score, _index in matches]
+
+    async def record_changes(self, change: ChangeEvent, subjects: Iterable[str]) -> None:
+        """Record changes that are no catalog row (what a finished run taught its tools)."""
+        async with self._sessions() as session:
+            for subject in subjects:
+                record_change(session.sync_session, change, subject)
+            await session.commit()
 
     # --- call log ---------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ from toolfoundry.mcp import (
 from toolfoundry.registry.catalog import Catalog, ToolDefinition
 from toolfoundry.registry.versions import newest_first, parse_version
 from toolfoundry.runtime.mcp_backend import SOURCE_PREFIX, mcp_source
+from toolfoundry.store.changes import ChangeEvent, record_change
 from toolfoundry.store.tables import McpServerRow, ToolRow, ToolVersionRow
 
 log = logging.getLogger(__name__)
@@ -206,13 +207,17 @@ class McpServerRegistry:
                     select(ToolVersionRow.tool_id).where(_from_server(name)).distinct()
                 )
             ).all()
+        status = self._manager.status(name) if name in self._manager else None
+        if status is not None and not status.tool_count and tool_ids:
+            # Not listed by a live session yet (servers start on first use): the catalog knows.
+            status = status.model_copy(update={"tool_count": len(tool_ids)})
         return McpServerInfo(
             name=row.name,
             toolkit=row.toolkit_id,
             transport=row.transport,
             # Secrets (env and header values) never leave the registry: shown as "***".
             config=McpServerConfig.model_validate(row.config).masked(),
-            status=self._manager.status(name) if name in self._manager else None,
+            status=status,
             tools=sorted(tool_ids),
             created_at=row.created_at,
             updated_at=row.updated_at,
@@ -262,6 +267,7 @@ class McpServerRegistry:
         for gone in sorted(known - listed):
             await self._catalog.set_state(gone, enabled=False)
             log.info("MCP server %r no longer lists %s: disabled", config.name, gone)
+        await self._catalog.record_changes(ChangeEvent.MCP_TOOLS_REFRESHED, [config.name])
         return sorted(known | listed)
 
     async def _versions(self, tool_id: str) -> dict[str, ToolVersionRow]:
@@ -290,6 +296,10 @@ class McpServerRegistry:
                 await session.execute(delete(ToolVersionRow).where(ToolVersionRow.tool_id.in_(ids)))
                 await session.execute(delete(ToolRow).where(ToolRow.id.in_(ids)))
             await session.execute(delete(McpServerRow).where(McpServerRow.name == config.name))
+            # Bulk deletes bypass the change-recording flush hook: record them here.
+            for tool_id in ids:
+                record_change(session.sync_session, ChangeEvent.TOOL_REMOVED, tool_id)
+            record_change(session.sync_session, ChangeEvent.MCP_SERVER_REMOVED, config.name)
             await session.commit()
         return ids
 

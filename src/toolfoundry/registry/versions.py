@@ -32,3 +32,15 @@ def parse_version(version: str) -> VersionKey:
 
 def newest_first(versions: list[str]) -> list[str]:
     return sorted(versions, key=parse_version, reverse=True)
+
+
+def bump_version(version: str, part: str) -> str:
+    """The next release after `version`: `patch`, `minor` or `major` (pre-release tags drop)."""
+    major, minor, patch, *_ = parse_version(version)
+    if part == "major":
+        return f"{major + 1}.0.0"
+    if part == "minor":
+        return f"{major}.{minor + 1}.0"
+    if part == "patch":
+        return f"{major}.{minor}.{patch + 1}"
+    raise InvalidInputError(f"cannot bump {part!r}", hint="Bump patch, minor or major.")

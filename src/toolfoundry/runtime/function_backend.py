@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
+import hashlib
 import importlib
+import inspect
 import json
+import logging
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -24,6 +29,8 @@ from toolfoundry.runtime.backends import ToolOutput
 from toolfoundry.runtime.entries import ToolEntry
 from toolfoundry.store.tables import ToolRow, ToolVersionRow
 
+log = logging.getLogger(__name__)
+
 
 def to_jsonable(value: Any) -> Any:
     if isinstance(value, BaseModel):
@@ -39,17 +46,42 @@ def render_content(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+# A function object's hash, taken the first time it is seen: `inspect.getsource` reads the file
+# as it is *now*, so hashing an old function object after its file changed would give the new
+# code's hash.
+_HASHES: weakref.WeakKeyDictionary[Any, str | None] = weakref.WeakKeyDictionary()
+
+
+def code_hash(fn: Callable[..., Any]) -> str | None:
+    """sha256 of the function's source text: what pins a version's code. None when Python has
+    no source for it (builtins, a REPL): such a version is pinned by its reference only."""
+    try:
+        return _HASHES[fn]
+    except (KeyError, TypeError):
+        pass
+    try:
+        digest: str | None = hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()
+    except (OSError, TypeError):
+        digest = None
+    with contextlib.suppress(TypeError):  # not weak-referenceable: hash again next time
+        _HASHES[fn] = digest
+    return digest
+
+
 class FunctionBackend:
     """Holds the Python callables of function tools and runs them.
 
-    Functions registered in this process are kept by their import reference, so tools defined in
-    a script or a test still run; after a restart they are re-imported from that reference.
+    Callables are kept per import reference *and code hash*: each version runs the function
+    object registered for it in this process, so `tool@1.0.0` keeps running 1.0.0's body after
+    1.1.0 changed the module. After a restart only the module's current code can be imported;
+    a version whose code is gone then runs the current function, checked against the version's
+    own stored schema, and says so in the log (the documented limit of pinning by hash).
     """
 
     kind = ToolKind.FUNCTION
 
     def __init__(self, policy: ToolPolicy | None = None, *, threads: int = 64) -> None:
-        self._callables: dict[str, Callable[..., Any]] = {}
+        self._callables: dict[tuple[str, str | None], Callable[..., Any]] = {}
         self._schemas: dict[int, FunctionSchema] = {}
         # What the functions may touch (file roots, regex budget): made current around calls.
         self.policy = policy or current_policy()
@@ -59,8 +91,8 @@ class FunctionBackend:
         self._thread_count = threads
         self._threads: ThreadPoolExecutor | None = None
 
-    def remember(self, source: str, fn: Callable[..., Any]) -> None:
-        self._callables[source] = fn
+    def remember(self, source: str, fn: Callable[..., Any], digest: str | None) -> None:
+        self._callables[(source, digest)] = fn
 
     def schema_for(
         self, fn: Callable[..., Any], name: str, description: str | None
@@ -72,13 +104,36 @@ class FunctionBackend:
             self._schemas[key] = schema
         return schema
 
+    def _import(self, source: str, digest: str | None) -> tuple[Callable[..., Any], bool]:
+        """The function for a version, and whether its code is the version's own."""
+        known = self._callables.get((source, digest))
+        if known is not None:
+            return known, True
+        fn = import_reference(source)
+        if digest is not None and code_hash(fn) != digest:
+            # Another process registered new code under this reference: read the module again.
+            fn = import_reference(source, reload=True)
+        pinned = digest is None or code_hash(fn) == digest
+        if pinned:
+            self._callables[(source, digest)] = fn
+        return fn, pinned
+
     def load(self, tool: ToolRow, version: ToolVersionRow) -> ToolEntry:
         source = version.source or ""
         try:
-            fn = self._callables.get(source) or import_reference(source)
-            self._callables[source] = fn
-            schema = self.schema_for(fn, tool.name, version.description)
-            validate, target, unavailable = schema.validator, fn, None
+            fn, pinned = self._import(source, version.code_hash)
+            if pinned:
+                validate = self.schema_for(fn, tool.name, version.description).validator
+            else:
+                log.warning(
+                    "%s@%s: its code is no longer importable from %s; running the current "
+                    "code against the version's stored schema",
+                    tool.id,
+                    version.version,
+                    source,
+                )
+                validate = compile_schema_validator(version.input_schema)
+            target, unavailable = fn, None
         except Exception as exc:  # an uninstalled module must not stop the service starting
             # Never called: resolving an unavailable entry raises before validation.
             validate, target = compile_schema_validator(version.input_schema), None
@@ -122,8 +177,9 @@ class FunctionBackend:
         return ToolOutput(content=render_content(structured), structured=structured)
 
 
-def import_reference(source: str) -> Any:
-    """Import `package.module:Qual.name`; raises ImportError/AttributeError with the cause."""
+def import_reference(source: str, *, reload: bool = False) -> Any:
+    """Import `package.module:Qual.name` (`reload`: re-execute the module to see new code);
+    raises ImportError/AttributeError with the cause."""
     module_name, _, qualname = source.partition(":")
     if not qualname:
         raise ImportError(f"{source!r} is not an import reference (expected module:qualname)")
@@ -133,6 +189,8 @@ def import_reference(source: str) -> Any:
             "move it to module level"
         )
     target: Any = importlib.import_module(module_name)
+    if reload:
+        target = importlib.reload(target)
     for part in qualname.split("."):
         target = getattr(target, part)
     return target

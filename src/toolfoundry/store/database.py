@@ -82,5 +82,10 @@ async def current_revision(engine: AsyncEngine) -> str | None:
             return None
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def session_factory(engine: AsyncEngine, origin: str | None = None) -> async_sessionmaker:
+    """Sessions whose catalog writes record changes under `origin` (see `store/changes.py`)."""
+    from toolfoundry.store.changes import PROCESS_ORIGIN  # registers the change-recording hook
+
+    return async_sessionmaker(
+        engine, expire_on_commit=False, info={"origin": origin or PROCESS_ORIGIN}
+    )

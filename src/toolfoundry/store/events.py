@@ -1,9 +1,8 @@
-"""Catalog-change events between replicas over Redis pub/sub.
+"""Redis pub/sub between processes: an accelerator for the change feed, never its truth.
 
-PostgreSQL is the source of truth; each replica keeps its call table and discovery index in
-memory. When one replica changes the catalog it publishes which ids changed, and every other
-replica reloads just those from the database. Without Redis (the embedded default) there is one
-process and nothing to tell.
+The catalog's change feed (`store/feed.py`) is how a process learns what others wrote; a Redis
+message only wakes the followers sooner than their poll would. Without Redis (the embedded
+default) nothing is lost, only up to one poll interval of latency.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -71,6 +72,8 @@ class ToolVersionRow(Base):
     input_schema: Mapped[dict[str, Any]] = mapped_column(default=dict)
     output_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     source: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    # sha256 of a function tool's source text: pins the code a version runs (None: MCP tools).
+    code_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -276,3 +279,20 @@ class ApiTokenRow(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CatalogChangeRow(Base):
+    """The change feed: one row per catalog write, inserted in the writer's transaction, so
+    every process can follow what others changed (`store/feed.py`)."""
+
+    __tablename__ = "catalog_changes"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    event: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(256))
+    origin: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )

@@ -82,22 +82,6 @@ def smoothed_success(successes: int, observations: int) -> float:
     return round((successes + 1) / (observations + 2), 4)
 
 
-async def run_outcomes(session: AsyncSession, tool_ids: list[str]) -> dict[str, tuple[int, int]]:
-    """Per tool: finished runs that used it, and how many of them succeeded."""
-    if not tool_ids:
-        return {}
-    stmt = (
-        select(
-            ToolScenarioMetricsRow.tool_id,
-            func.sum(ToolScenarioMetricsRow.run_count),
-            func.sum(ToolScenarioMetricsRow.run_success_count),
-        )
-        .where(ToolScenarioMetricsRow.tool_id.in_(tool_ids))
-        .group_by(ToolScenarioMetricsRow.tool_id)
-    )
-    return {t: (int(n or 0), int(ok or 0)) for t, n, ok in (await session.execute(stmt)).all()}
-
-
 class ServedRequest(NamedTuple):
     """A request a tool served in a successful run, and how many tools that run used: in a
     multi-tool run only part of the request was the tool's."""

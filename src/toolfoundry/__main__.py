@@ -1,0 +1,5 @@
+"""`python -m toolfoundry`: the `toolfoundry` command."""
+
+from toolfoundry.cli.main import app
+
+app(prog_name="toolfoundry")
