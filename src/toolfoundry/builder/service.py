@@ -411,33 +411,30 @@ class BuildService:
         return self._typical_duration
 
     async def cancel(self, build_id: str) -> BuildRecord:
-        """Cancel a queued build, or stop a running one and everything it started."""
-        for _ in range(3):  # the build may be claimed between our read and our write
+        """Cancel a queued build, or stop a running one and everything it started.
+
+        Never waits for the build: the row turns `cancelled` in one conditional UPDATE (so a
+        worker claiming it at that moment loses), then the task running it here is cancelled
+        (its stages kill their process groups, its work dir is removed); a worker in another
+        process sees the status at its next heartbeat."""
+        record = await self.queue.get(build_id)
+        message = (
+            "cancelled before it started" if record.status == "queued" else "cancelled by request"
+        )
+        cancelled = await self.queue.cancel(build_id, message)
+        if cancelled is None:
             record = await self.queue.get(build_id)
-            if record.finished:
-                raise ConflictError(
-                    f"build {build_id} is already {record.status}",
-                    hint="Only queued or running builds can be cancelled.",
-                )
-            if record.status == "queued":
-                if await self.queue.transition(
-                    build_id,
-                    {"queued"},
-                    status="cancelled",
-                    finished_at=utcnow(),
-                    error_message="cancelled before it started",
-                ):
-                    metrics.BUILD_REQUESTS.labels(record.priority, "cancelled").inc()
-                    cancelled = await self.queue.get(build_id)
-                    self._publish_record(cancelled)
-                    return cancelled
-                continue
-            if self.pool.cancel(build_id, "user"):
-                return await self.wait(build_id, timeout=30)
-            # Running in another process: its worker sees the flag at its next heartbeat.
-            await self.queue.transition(build_id, {"building", "testing"}, cancel_requested=True)
-            return await self.queue.get(build_id)
-        return await self.queue.get(build_id)
+            raise ConflictError(
+                f"build {build_id} is already {record.status}",
+                hint="Only queued or running builds can be cancelled.",
+            )
+        metrics.BUILD_REQUESTS.labels(cancelled.priority, "cancelled").inc()
+        live = self._live.get(build_id)
+        if live is not None:
+            live.status = "cancelled"
+        self.pool.cancel(build_id, "user")
+        self._publish_record(cancelled)
+        return cancelled
 
     async def watch(self, build_id: str) -> AsyncIterator[BuildEvent]:
         """The build's events from now until its final one, starting with its current state.
@@ -829,7 +826,12 @@ class BuildService:
 
     async def _cancelled(self, record: BuildRecord, live: _Live) -> None:
         self._log(live, f"cancelled during {live.phase}; its processes were stopped")
-        await self._finish(record, live, "cancelled", error_message="cancelled by request")
+        live.dirty = False
+        live.status = "cancelled"
+        # The cancel already made the row final; only its log is added here.
+        await self.queue.transition(
+            record.id, {"cancelled"}, logs=list(live.logs), current_phase="cancelled", worker=None
+        )
 
     async def _finish(
         self, record: BuildRecord, live: _Live, status: BuildStatus, **values: Any
@@ -837,7 +839,7 @@ class BuildService:
         if "result" in values:
             values["result"] = values["result"].model_dump(mode="json")
         live.dirty = False
-        await self.queue.transition(
+        finished = await self.queue.transition(
             record.id,
             {"building", "testing"},
             status=status,
@@ -848,6 +850,9 @@ class BuildService:
             worker=None,
             **values,
         )
+        if not finished:  # cancelled meanwhile: the cancel wins, whatever this build reached
+            log.info("build %s reached %s after its cancellation; it stays cancelled", record.id, status)
+            return
         # Only now: a reader that sees the final status must find the final record stored.
         live.status = status
         metrics.BUILD_REQUESTS.labels(record.priority, status).inc()
