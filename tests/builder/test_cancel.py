@@ -27,7 +27,10 @@ class SlowStrategy:
         self.finished: list[str] = []
 
     async def build(
-        self, requirement: BuildRequirement, workspace: BuildWorkspace, on_progress: ProgressCallback
+        self,
+        requirement: BuildRequirement,
+        workspace: BuildWorkspace,
+        on_progress: ProgressCallback,
     ) -> BuildAttempt:
         self.started.append(workspace.root.name)
         await asyncio.sleep(1.5)
@@ -41,7 +44,10 @@ class HangingStrategy:
     name = "hang"
 
     async def build(
-        self, requirement: BuildRequirement, workspace: BuildWorkspace, on_progress: ProgressCallback
+        self,
+        requirement: BuildRequirement,
+        workspace: BuildWorkspace,
+        on_progress: ProgressCallback,
     ) -> BuildAttempt:
         env = await workspace.create_environment(BuildRequirement(description="bare"))
         files = GeneratedFiles(files={"server.py": "import time\n\ntime.sleep(3600)\n"})

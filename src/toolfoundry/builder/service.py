@@ -851,7 +851,9 @@ class BuildService:
             **values,
         )
         if not finished:  # cancelled meanwhile: the cancel wins, whatever this build reached
-            log.info("build %s reached %s after its cancellation; it stays cancelled", record.id, status)
+            log.info(
+                "build %s reached %s after its cancellation; it stays cancelled", record.id, status
+            )
             return
         # Only now: a reader that sees the final status must find the final record stored.
         live.status = status

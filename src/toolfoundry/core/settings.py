@@ -202,6 +202,11 @@ class Settings(BaseSettings):
         items = self.stdio_commands.replace(os.pathsep, ",").split(",")
         return [item.strip() for item in items if item.strip()]
 
+    # --- reliability (issue 15) ---
+    idempotency_ttl: float = Field(
+        default=86_400.0, gt=0, le=30 * 86_400, description="Seconds an Idempotency-Key is kept."
+    )
+
     @computed_field  # type: ignore[prop-decorator]
     @property
     def resolved_database_url(self) -> str:

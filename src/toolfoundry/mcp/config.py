@@ -79,6 +79,11 @@ class McpServerConfig(BaseModel):
     health_timeout: float = Field(10.0, gt=0, description="Seconds a health ping may take.")
     breaker_threshold: int = Field(3, ge=1, description="Consecutive failures that open it.")
     breaker_cooldown: float = Field(5.0, gt=0, description="Seconds before the first probe.")
+    retry_safe_tools: list[str] = Field(
+        default_factory=list,
+        description="Tools whose calls may be repeated on a fresh session when the session died"
+        " mid-call, beyond those the server annotates idempotentHint/readOnlyHint; `*` for all.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -178,6 +183,11 @@ class McpToolInfo(BaseModel):
     input_schema: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
     output_schema: dict[str, Any] | None = None
     annotations: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def retry_safe(self) -> bool:
+        """The server says a repeat has no further effect (MCP tool annotations)."""
+        return bool(self.annotations.get("readOnlyHint") or self.annotations.get("idempotentHint"))
 
     @classmethod
     def from_mcp(cls, tool: mcp_types.Tool) -> McpToolInfo:
