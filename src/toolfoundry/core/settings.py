@@ -206,6 +206,12 @@ class Settings(BaseSettings):
     idempotency_ttl: float = Field(
         default=86_400.0, gt=0, le=30 * 86_400, description="Seconds an Idempotency-Key is kept."
     )
+    durable_call_records: bool = Field(
+        default=True, description="A call answers only once its record is committed."
+    )
+    call_record_commit_window: float = Field(
+        default=0.0, ge=0, le=0.1, description="Seconds to gather calls into one commit."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
