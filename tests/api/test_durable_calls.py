@@ -3,50 +3,18 @@ several clients and is killed with SIGKILL mid-load; every call that got its 200
 
 from __future__ import annotations
 
-import os
+import asyncio
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from serve_process import free_port, serve
 from sqlalchemy import func, select
 
 from toolfoundry import Settings, ToolLibrary
 from toolfoundry.store.tables import ToolCallRow
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(settings: Settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        "TOOLFOUNDRY_DATA_DIR": str(settings.data_dir),
-        "TOOLFOUNDRY_DATABASE_URL": settings.resolved_database_url,
-        "TOOLFOUNDRY_EMBEDDER": "none",
-        "TOOLFOUNDRY_LOG_LEVEL": "WARNING",
-    }
-    command = [str(Path(sys.executable).parent / "toolfoundry"), "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None, log.read_text()
-        time.sleep(0.2)
-    process.kill()
-    raise AssertionError(f"toolfoundry serve did not get ready: {log.read_text()[-2000:]}")
 
 
 def _load(port: int, acknowledged: list[int], stop: threading.Event) -> None:
@@ -63,9 +31,9 @@ def _load(port: int, acknowledged: list[int], stop: threading.Event) -> None:
 
 
 async def _rows(settings: Settings) -> int:
-    async with ToolLibrary.open(settings.model_copy(update={"load_starters": False})) as library:
-        async with library.catalog.sessions() as session:
-            return int(await session.scalar(select(func.count()).select_from(ToolCallRow)) or 0)
+    quiet = settings.model_copy(update={"load_starters": False})
+    async with ToolLibrary.open(quiet) as library, library.catalog.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(ToolCallRow)) or 0)
 
 
 @pytest.mark.slow
@@ -74,15 +42,15 @@ async def test_every_acknowledged_call_has_its_record_after_the_server_dies(
     settings: Settings, tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
     settings = settings.model_copy(update={"load_starters": True})
-    port = _free_port()
-    process = _serve(settings, port, tmp_path / "serve.log")
+    port = free_port()
+    process = serve(settings, port, tmp_path / "serve.log")
     acknowledged: list[int] = []
     stop = threading.Event()
     clients = [threading.Thread(target=_load, args=(port, acknowledged, stop)) for _ in range(8)]
     try:
         for thread in clients:
             thread.start()
-        time.sleep(3.0)
+        await asyncio.sleep(3.0)
         process.send_signal(stop_signal)  # mid-load: calls are in flight
         process.wait(timeout=30)
     finally:

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections import deque
@@ -482,8 +483,7 @@ class McpConnection:
                 self._stderr_path = Path(path)
             self._stderr_path.write_text("")
             stdio = StdioTransport(
-                config.command,
-                config.args,
+                *_reaped(config.command, config.args),
                 env={**_QUIET_FASTMCP_ENV, **config.env},
                 cwd=config.cwd,
                 keep_alive=False,  # the child must end with its session, never outlive it
@@ -640,6 +640,17 @@ class McpConnection:
         if session is not None and session.alive:
             return "connected" if self._breaker.state == "closed" else "unhealthy"
         return "unhealthy" if self._down else "stopped"
+
+
+_REAPER = Path(__file__).with_name("_reaper.py")
+
+
+def _reaped(command: str, args: list[str]) -> tuple[str, list[str]]:
+    """The stdio server's command line, run under the reaper on Linux so the server and every
+    process it starts (even in a new session) die with this service — kill -9 included."""
+    if not sys.platform.startswith("linux"):
+        return command, list(args)
+    return sys.executable, ["-I", str(_REAPER), str(os.getpid()), "--", command, *args]
 
 
 def _session_gone(exc: MCPError) -> bool:
