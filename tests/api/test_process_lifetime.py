@@ -4,6 +4,7 @@ normal stop) of the service, neither survives."""
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -21,14 +22,12 @@ QUIET = {"FASTMCP_SHOW_SERVER_BANNER": "false", "FASTMCP_CHECK_FOR_UPDATES": "of
 
 
 def _block(base: str) -> None:
-    try:
+    with contextlib.suppress(httpx.HTTPError):  # the service is killed under it
         httpx.post(
             f"{base}/api/v1/tools/family.block/call",
             json={"arguments": {"seconds": 120}},
             timeout=150,
         )
-    except httpx.HTTPError:
-        pass  # the service is killed under it
 
 
 @pytest.mark.slow

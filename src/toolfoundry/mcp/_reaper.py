@@ -14,6 +14,7 @@ The server inherits stdin/stdout/stderr: the reaper never touches the MCP stream
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
@@ -68,10 +69,8 @@ def kill_all() -> None:
         if not pids:
             return
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         reap()
         time.sleep(0.05)
 
