@@ -232,8 +232,41 @@ class BuildService:
             self._publish_record(record)
             if record.status == "failed":
                 metrics.BUILD_REQUESTS.labels(record.priority, "failed").inc()
+        try:
+            await self.sweep_orphan_assets()
+        except Exception:
+            log.exception("sweeping orphan asset directories failed")
         self._flusher = asyncio.create_task(self._flush_loop(), name="build-progress-flush")
         await self._refresh_typical_duration()
+
+    async def sweep_orphan_assets(self) -> list[Path]:
+        """Remove asset directories no asset row owns — left by a build killed between moving
+        its files into place and committing its row — with any MCP server registered from
+        them. Directories of builds still running (here or in another worker) are kept."""
+        root = self.repository.assets_dir
+        if not root.is_dir():
+            return []
+        known = {asset.id for asset in await self.repository.list()}
+        swept = []
+        for path in sorted(root.iterdir()):
+            if not path.is_dir() or path.name in known:
+                continue
+            owner = path / OWNER_FILE
+            build_id, _, attempt = (owner.read_text() if owner.is_file() else "").partition(" ")
+            if build_id:
+                with contextlib.suppress(ToolfoundryError):
+                    build = await self.queue.get(build_id)
+                    # The same attempt still running: its row is about to be committed.
+                    if build.status in ("building", "testing") and str(build.attempts) == attempt:
+                        continue
+            for server in await self.library.list_mcp_servers():
+                if any(str(path) in arg for arg in server.config.args):
+                    with contextlib.suppress(ToolfoundryError):
+                        await self.library.remove_mcp_server(server.name)
+            await asyncio.to_thread(shutil.rmtree, path, True)
+            log.warning("removed orphan asset directory %s (build %s)", path, build_id)
+            swept.append(path)
+        return swept
 
     async def aclose(self) -> None:
         """Stop the workers; builds they were running go back to the queue."""
@@ -683,7 +716,9 @@ class BuildService:
         requirement, sandbox = record.requirement, workspace.sandbox
         asset_id = f"mcp_{uuid.uuid4().hex[:12]}"
         asset_dir = self.repository.asset_dir(asset_id)
-        await asyncio.to_thread(_move_build, workspace.root, asset_dir)
+        await asyncio.to_thread(
+            _move_build, workspace.root, asset_dir, f"{record.id} {record.attempts}"
+        )
         env = relocate(attempt.environment, workspace.root, asset_dir)
         name = server_name_for(requirement.description, asset_id)
         config = launch_config(
@@ -1039,9 +1074,16 @@ def _timings(workspace: BuildWorkspace | None) -> list[StageTiming]:
     return workspace.timings if workspace is not None else []
 
 
-def _move_build(source: Path, target: Path) -> None:
+OWNER_FILE = ".build"
+"""In an asset directory: the build (id and attempt) that made it. Until the asset's row is committed, the
+directory belongs to that build, and is swept at start once the build is no longer running."""
+
+
+def _move_build(source: Path, target: Path, owner: str) -> None:
     shutil.rmtree(source / "probe", ignore_errors=True)  # scratch of the package wrapper
+    (source / OWNER_FILE).write_text(owner)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # One rename on the same file system: the directory appears whole or not at all.
     shutil.move(source, target)
 
 
