@@ -91,3 +91,8 @@ TRAJECTORIES = Counter(
 TRAJECTORY_STEPS = Counter(
     "toolfoundry_trajectory_steps_total", "Recorded trajectory steps.", ["step_type", "status"]
 )
+
+# Reliability: requests refused by load shedding (api/shedding.py).
+REQUESTS_SHED = Counter(
+    "toolfoundry_requests_shed_total", "Requests answered 503 because too many were in flight."
+)

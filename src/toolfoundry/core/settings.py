@@ -212,6 +212,12 @@ class Settings(BaseSettings):
     call_record_commit_window: float = Field(
         default=0.0, ge=0, le=0.1, description="Seconds to gather calls into one commit."
     )
+    max_inflight_requests: int = Field(
+        default=64,
+        ge=0,
+        description="HTTP requests in flight per worker beyond which the service answers 503 "
+        "with Retry-After (0: no limit). /health, /ready and /metrics are never refused.",
+    )
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
     shutdown_grace: float = Field(
         default=10.0, gt=0, le=600, description="Seconds a stop waits for requests in flight."
