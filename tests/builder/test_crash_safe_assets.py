@@ -61,7 +61,7 @@ BUILD_SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.slow
-async def test_an_asset_dir_left_by_a_kill_9_is_swept_at_start(
+def test_an_asset_dir_left_by_a_kill_9_is_swept_at_start(
     settings: Settings, tmp_path: Path, sandbox: object
 ) -> None:
     script = tmp_path / "build.py"
@@ -79,7 +79,7 @@ async def test_an_asset_dir_left_by_a_kill_9_is_swept_at_start(
             if assets.is_dir() and any(assets.iterdir()):
                 os.kill(process.pid, signal.SIGKILL)  # files in place, row not yet committed
                 break
-            await asyncio.sleep(0.01)
+            time.sleep(0.01)
         process.wait(timeout=30)
     finally:
         if process.poll() is None:
@@ -87,10 +87,13 @@ async def test_an_asset_dir_left_by_a_kill_9_is_swept_at_start(
     assert process.returncode == -signal.SIGKILL, log.read_text()[-3000:]
     (orphan,) = list(assets.iterdir())
 
-    async with ToolLibrary.open(settings) as library:
-        assert [a.id for a in await library.builds.repository.list()] == []
-        await library.builds.start()
-        assert not orphan.exists()
-        assert await library.list_mcp_servers() == []
-        build = (await library.builds.list())[0]
-        assert build.status in ("queued", "building", "testing", "failed")  # recovered, not lost
+    async def restart() -> None:
+        async with ToolLibrary.open(settings) as library:
+            assert [a.id for a in await library.builds.repository.list()] == []
+            await library.builds.start()
+            assert not orphan.exists()
+            assert await library.list_mcp_servers() == []
+            build = (await library.builds.list())[0]
+            assert build.status in ("queued", "building", "testing", "failed")  # not lost
+
+    asyncio.run(restart())

@@ -1075,8 +1075,8 @@ def _timings(workspace: BuildWorkspace | None) -> list[StageTiming]:
 
 
 OWNER_FILE = ".build"
-"""In an asset directory: the build (id and attempt) that made it. Until the asset's row is committed, the
-directory belongs to that build, and is swept at start once the build is no longer running."""
+"""In an asset directory: the build (id and attempt) that made it. Until the asset's row is
+committed, the directory belongs to that build, and is swept at start once that attempt is over."""
 
 
 def _move_build(source: Path, target: Path, owner: str) -> None:
