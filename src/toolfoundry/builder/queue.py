@@ -30,7 +30,7 @@ from toolfoundry.builder.models import StageTiming as StageTiming
 from toolfoundry.builder.repository import McpAsset
 from toolfoundry.builder.strategies import Iteration
 from toolfoundry.core.errors import NotFoundError
-from toolfoundry.core.models import utcnow
+from toolfoundry.core.models import UtcDatetime, utcnow
 from toolfoundry.store.tables import BuildRow
 
 log = logging.getLogger(__name__)
@@ -122,9 +122,9 @@ class BuildRecord(BaseModel):
     result: BuildResult | None
     asset_id: str | None
     reused: bool
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
 
     @property
     def finished(self) -> bool:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
 
 import mcp_types
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from toolfoundry.core.models import UtcDatetime
 from toolfoundry.mcp.breaker import BreakerState
 
 __all__ = [
@@ -215,6 +215,6 @@ class ServerStatus(BaseModel):
         None, description="Median of recent successful calls and pings."
     )
     tool_count: int = 0
-    connected_since: datetime | None = None
+    connected_since: UtcDatetime | None = None
     consecutive_failures: int = 0
     endpoint: str | None = Field(None, description="The URL in use (http/sse), after failover.")

@@ -5,21 +5,25 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from toolfoundry.api.deps import Library
 from toolfoundry.api.idempotency import HEADER, IdempotencyStore, request_hash
-from toolfoundry.api.problems import PROBLEM
+from toolfoundry.api.problems import PROBLEM, problem_responses
 from toolfoundry.core.errors import InvalidInputError, ToolfoundryError
 from toolfoundry.core.models import Tool, ToolKind, ToolResult
 from toolfoundry.trajectory import ToolInsights
 
-router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
+router = APIRouter(
+    prefix="/api/v1/tools",
+    tags=["tools"],
+    responses=problem_responses(400, 404, 409, 422, 502, 503, 504),
+)
 
 
 class ToolPatch(BaseModel):
-    enabled: bool | None = None
-    deprecated: bool | None = None
+    enabled: StrictBool | None = None
+    deprecated: StrictBool | None = None
 
 
 class CallBody(BaseModel):
