@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import json
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -70,6 +71,7 @@ async def main(calls: int, postgres: str | None) -> dict[str, Any]:
                     **overrides,
                 )
                 result = await run_mode(settings, calls, concurrency)
+                print(f"{db}/c{concurrency}/{mode}: {result}", file=sys.stderr, flush=True)
                 report["results"][f"{db}/c{concurrency}/{mode}"] = result
             base = report["results"][f"{db}/c{concurrency}/buffered"]
             for mode in ("durable", "durable_2ms"):

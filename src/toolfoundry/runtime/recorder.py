@@ -98,8 +98,10 @@ class CallRecorder:
 
     async def _run(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow the cancel of aclose.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
             self._wake.clear()
             if self._urgent and self._commit_window > 0:
                 await asyncio.sleep(self._commit_window)  # let concurrent calls join the batch
