@@ -462,11 +462,9 @@ class BuildService:
                 hint="Only queued or running builds can be cancelled.",
             )
         metrics.BUILD_REQUESTS.labels(cancelled.priority, "cancelled").inc()
-        live = self._live.get(build_id)
-        if live is not None:
-            live.status = "cancelled"
-        self.pool.cancel(build_id, "user")
-        self._publish_record(cancelled)
+        if not self.pool.cancel(build_id, "user"):
+            self._publish_record(cancelled)
+        # else the task publishes the final event once its processes are stopped (`_cancelled`)
         return cancelled
 
     async def watch(self, build_id: str) -> AsyncIterator[BuildEvent]:
@@ -867,6 +865,7 @@ class BuildService:
         await self.queue.transition(
             record.id, {"cancelled"}, logs=list(live.logs), current_phase="cancelled", worker=None
         )
+        self._publish_record(await self.queue.get(record.id))
 
     async def _finish(
         self, record: BuildRecord, live: _Live, status: BuildStatus, **values: Any
