@@ -17,8 +17,10 @@ from toolfoundry import Settings, ToolLibrary
 from toolfoundry.store.tables import ToolCallRow
 
 
-def _load(port: int, acknowledged: list[int], stop: threading.Event) -> None:
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+def _load(
+    port: int, headers: dict[str, str], acknowledged: list[int], stop: threading.Event
+) -> None:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5, headers=headers) as client:
         while not stop.is_set():
             try:
                 response = client.post(
@@ -39,14 +41,17 @@ async def _rows(settings: Settings) -> int:
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "sigterm"])
 async def test_every_acknowledged_call_has_its_record_after_the_server_dies(
-    settings: Settings, tmp_path: Path, stop_signal: signal.Signals
+    settings: Settings, tmp_path: Path, stop_signal: signal.Signals, auth_headers: dict[str, str]
 ) -> None:
     settings = settings.model_copy(update={"load_starters": True})
     port = free_port()
     process = serve(settings, port, tmp_path / "serve.log")
     acknowledged: list[int] = []
     stop = threading.Event()
-    clients = [threading.Thread(target=_load, args=(port, acknowledged, stop)) for _ in range(8)]
+    clients = [
+        threading.Thread(target=_load, args=(port, auth_headers, acknowledged, stop))
+        for _ in range(8)
+    ]
     try:
         for thread in clients:
             thread.start()

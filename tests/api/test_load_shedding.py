@@ -23,9 +23,11 @@ async def linger(seconds: float) -> str:
     return "done"
 
 
-def test_requests_beyond_the_limit_are_shed_quickly(settings: Settings) -> None:
+def test_requests_beyond_the_limit_are_shed_quickly(
+    settings: Settings, auth_headers: dict[str, str]
+) -> None:
     limited = settings.model_copy(update={"max_inflight_requests": 2})
-    with TestClient(create_app(limited)) as client:
+    with TestClient(create_app(limited), headers=auth_headers) as client:
         library = client.app.state.library  # type: ignore[attr-defined]
         client.portal.call(lambda: library.register(linger, toolkit="slow", timeout=10))  # type: ignore[union-attr]
 

@@ -21,11 +21,12 @@ SERVER = Path(__file__).parent / "servers" / "family_server.py"
 QUIET = {"FASTMCP_SHOW_SERVER_BANNER": "false", "FASTMCP_CHECK_FOR_UPDATES": "off"}
 
 
-def _block(base: str) -> None:
+def _block(base: str, headers: dict[str, str]) -> None:
     with contextlib.suppress(httpx.HTTPError):  # the service is killed under it
         httpx.post(
             f"{base}/api/v1/tools/family.block/call",
             json={"arguments": {"seconds": 120}},
+            headers=headers,
             timeout=150,
         )
 
@@ -33,24 +34,28 @@ def _block(base: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", [signal.SIGKILL, signal.SIGTERM], ids=["kill-9", "stop"])
 def test_stdio_servers_and_their_grandchildren_die_with_the_service(
-    settings: Settings, tmp_path: Path, stop_signal: signal.Signals
+    settings: Settings, tmp_path: Path, stop_signal: signal.Signals, auth_headers: dict[str, str]
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = serve(settings, port, tmp_path / "serve.log", env={"TOOLFOUNDRY_SHUTDOWN_GRACE": "2"})
     try:
         body = {"name": "family", "command": sys.executable, "args": [str(SERVER)], "env": QUIET}
-        created = httpx.post(f"{base}/api/v1/mcp-servers", json=body, timeout=60)
+        created = httpx.post(
+            f"{base}/api/v1/mcp-servers", json=body, headers=auth_headers, timeout=60
+        )
         assert created.status_code == 201, created.text
 
         def call(tool: str) -> int:
-            response = httpx.post(f"{base}/api/v1/tools/family.{tool}/call", json={}, timeout=30)
+            response = httpx.post(
+                f"{base}/api/v1/tools/family.{tool}/call", json={}, headers=auth_headers, timeout=30
+            )
             assert response.status_code == 200, response.text
             return int(response.json()["content"])
 
         server, grandchild = call("pid"), call("spawn")
         assert alive(server) and alive(grandchild)
-        blocked = threading.Thread(target=_block, args=(base,))
+        blocked = threading.Thread(target=_block, args=(base, auth_headers))
         blocked.start()
         time.sleep(1.0)  # the server is now inside the blocking call
         process.send_signal(stop_signal)

@@ -33,12 +33,6 @@ def api_app(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-def auth_headers() -> dict[str, str]:
-    """Headers every request carries (the Authorization bearer token once auth is on)."""
-    return {}
-
-
-@pytest.fixture
 def api_session(api_app: FastAPI) -> Iterator[Any]:
     with asgi.get_client(api_app) as client:  # one lifespan for the whole run
         yield client

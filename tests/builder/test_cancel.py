@@ -55,11 +55,11 @@ class HangingStrategy:
 
 
 def test_builds_cancelled_right_after_submit_never_run_even_after_a_restart(
-    settings: Settings,
+    settings: Settings, auth_headers: dict[str, str]
 ) -> None:
     strategy = SlowStrategy()
     ids: list[str] = []
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=auth_headers) as client:
         service = client.app.state.library.builds  # type: ignore[attr-defined]
         service.register_strategy(strategy)
         client.portal.call(service.start)  # type: ignore[union-attr]
@@ -102,9 +102,12 @@ def test_builds_cancelled_right_after_submit_never_run_even_after_a_restart(
 
 @pytest.mark.slow
 def test_cancelling_a_running_build_stops_it_within_seconds(
-    settings: Settings, sandbox: object, processes_with: Callable[[str], list[int]]
+    settings: Settings,
+    sandbox: object,
+    processes_with: Callable[[str], list[int]],
+    auth_headers: dict[str, str],
 ) -> None:
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(settings), headers=auth_headers) as client:
         service = client.app.state.library.builds  # type: ignore[attr-defined]
         service.register_strategy(HangingStrategy())
         client.portal.call(service.start)  # type: ignore[union-attr]
