@@ -33,8 +33,9 @@ def api_app(settings: Settings) -> FastAPI:
 
 
 @pytest.fixture
-def api_session(api_app: FastAPI) -> Iterator[Any]:
+def api_session(api_app: FastAPI, auth_headers: dict[str, str]) -> Iterator[Any]:
     with asgi.get_client(api_app) as client:  # one lifespan for the whole run
+        client.headers.update(auth_headers)
         yield client
 
 

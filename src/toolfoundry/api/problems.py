@@ -127,7 +127,9 @@ _DESCRIPTIONS = {
 
 
 def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses=` documenting the problem statuses a router's routes can answer."""
+    """OpenAPI `responses=` documenting the problem statuses a router's routes can answer
+    (401 and 403 always: every route but the probes needs a token)."""
+    codes = tuple(sorted({401, 403, *codes}))
     return {
         code: {
             "description": _DESCRIPTIONS[code],
