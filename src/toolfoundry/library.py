@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any, Literal, Self
 
 from pydantic import ValidationError
 
-from toolfoundry.core.errors import BackendUnavailableError, InvalidInputError, NotFoundError
+from toolfoundry.core.errors import (
+    BackendUnavailableError,
+    InvalidInputError,
+    NotFoundError,
+    ToolfoundryError,
+)
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit, ToolResult
 from toolfoundry.core.policy import ToolPolicy
 from toolfoundry.core.private_files import private_dir
@@ -109,7 +114,11 @@ class ToolLibrary:
         self.servers = McpServerRegistry(
             self.catalog.sessions, self.catalog, self.mcp, self._servers_changed
         )
-        self.recorder = CallRecorder(self.catalog)
+        self.recorder = CallRecorder(
+            self.catalog,
+            durable=self.settings.durable_call_records,
+            commit_window=self.settings.call_record_commit_window,
+        )
         self.dispatcher = Dispatcher(
             self.table,
             self.backends,
@@ -676,8 +685,17 @@ class ToolLibrary:
     # --- calls ------------------------------------------------------------------------------
 
     async def call(self, ref: str, arguments: dict[str, Any] | None = None) -> ToolResult:
-        """Call any tool by id. See `Dispatcher.call` for what raises and what returns."""
-        return await self.dispatcher.call(ref, arguments)
+        """Call any tool by id. See `Dispatcher.call` for what raises and what returns.
+
+        Returns (or raises) only once the call's record is committed: an acknowledged call is
+        never lost, even to a kill -9 right after."""
+        try:
+            result = await self.dispatcher.call(ref, arguments)
+        except ToolfoundryError:
+            await self.recorder.wait_durable()
+            raise
+        await self.recorder.wait_durable()
+        return result
 
     # --- change events ----------------------------------------------------------------------
 

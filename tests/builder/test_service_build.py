@@ -151,8 +151,12 @@ async def test_cancelling_a_running_build_stops_its_processes(
             break
         await asyncio.sleep(0.1)
     assert processes_with(record.id), "the hanging server never started"
-    cancelled = await service.cancel(record.id)
+    cancelled = await service.cancel(record.id)  # returns at once; the stop follows
     assert cancelled.status == "cancelled"
+    for _ in range(50):
+        if not processes_with(record.id):
+            break
+        await asyncio.sleep(0.1)
     assert processes_with(record.id) == []
     result = await service.result(record.id)
     assert not result.success and result.error_message == "cancelled by request"

@@ -23,6 +23,7 @@ from toolfoundry.api.routers import (
     trajectories,
 )
 from toolfoundry.api.security import install_security, start_security
+from toolfoundry.api.shedding import LoadSheddingMiddleware
 from toolfoundry.core.settings import Settings
 from toolfoundry.gateway import build_gateway
 from toolfoundry.library import ToolLibrary
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     install_problem_handlers(app)
     authenticator = install_security(app, lib)
     install_dashboard(app)
+    app.add_middleware(LoadSheddingMiddleware, limit=lib.settings.max_inflight_requests)
     for router in (
         health.router,
         toolkits.router,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
@@ -94,3 +96,45 @@ def install_problem_handlers(app: FastAPI) -> None:
             status_code=500,
             media_type=PROBLEM,
         )
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem: every error answer of the API has this shape."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str | None = None
+    hint: str | None = None
+    transient: bool | None = None
+
+
+_DESCRIPTIONS = {
+    400: "The body could not be parsed (not JSON).",
+    401: "Missing or invalid credentials.",
+    403: "The token does not grant this.",
+    404: "No such resource; the detail names it and suggests close matches.",
+    409: "Conflicts with the resource's state (exists already, finished, running).",
+    413: "The request or one of its parts is too large; the detail gives the limit.",
+    422: "Invalid input; `errors` lists each path and what is wrong with it.",
+    502: "An upstream (LLM, MCP server) answered with an error.",
+    503: "Overloaded (Retry-After), a backend unavailable, or a call's outcome unknown.",
+    504: "The tool did not finish within its timeout.",
+}
+
+
+def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` documenting the problem statuses a router's routes can answer
+    (401 and 403 always: every route but the probes needs a token)."""
+    codes = tuple(sorted({401, 403, *codes}))
+    return {
+        code: {
+            "description": _DESCRIPTIONS[code],
+            "model": Problem,
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for code in codes
+    }

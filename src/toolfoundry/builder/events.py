@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from toolfoundry.core.models import utcnow
+from toolfoundry.core.models import UtcDatetime, utcnow
 
 BuildStatus = Literal["queued", "building", "testing", "completed", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
@@ -30,7 +29,7 @@ class BuildEvent(BaseModel):
     phase: str
     progress: float = Field(ge=0, le=1)
     message: str = ""
-    timestamp: datetime = Field(default_factory=utcnow)
+    timestamp: UtcDatetime = Field(default_factory=utcnow)
     final: bool = False
     """The last event of the build: its status is completed, failed or cancelled."""
 

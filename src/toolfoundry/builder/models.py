@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
-from pydantic import BaseModel, Field, computed_field, field_validator
+from pydantic import BaseModel, Field, StrictBool, computed_field, field_validator
 
 ProgressCallback = Callable[[str], None]
 """Receives one human-readable log line per step of a stage."""
@@ -61,7 +61,7 @@ class BuildRequirement(BaseModel):
     """PyPI requirement strings (`markdown`, `httpx>=0.27`); no URLs or paths."""
     examples: list[Example] = Field(default_factory=list)
     constraints: list[str] = Field(default_factory=list)
-    network: bool = False
+    network: StrictBool = False
     """Whether the built server may use the network at run time."""
 
     @field_validator("description")

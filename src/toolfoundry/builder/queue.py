@@ -30,7 +30,7 @@ from toolfoundry.builder.models import StageTiming as StageTiming
 from toolfoundry.builder.repository import McpAsset
 from toolfoundry.builder.strategies import Iteration
 from toolfoundry.core.errors import NotFoundError
-from toolfoundry.core.models import utcnow
+from toolfoundry.core.models import UtcDatetime, utcnow
 from toolfoundry.store.tables import BuildRow
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ MAX_ATTEMPTS = 2
 """A build interrupted by a dead worker is started at most this many times."""
 MAX_LOG_LINES = 200
 STALE_AFTER = timedelta(seconds=60)
+ACTIVE = ("queued", "building", "testing")
+"""Statuses a cancel applies to; every other one is final."""
 
 # Worker ids of pools running in this process, to tell a live pool from a closed one.
 _LIVE_WORKERS: set[str] = set()
@@ -120,9 +122,9 @@ class BuildRecord(BaseModel):
     result: BuildResult | None
     asset_id: str | None
     reused: bool
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
+    created_at: UtcDatetime
+    started_at: UtcDatetime | None
+    finished_at: UtcDatetime | None
 
     @property
     def finished(self) -> bool:
@@ -231,8 +233,31 @@ class BuildQueue:
             await session.commit()
         return done.rowcount == 1  # type: ignore[attr-defined]
 
+    async def cancel(self, build_id: str, message: str) -> BuildRecord | None:
+        """Cancel a build that is not finished: one conditional UPDATE, so it wins against a
+        worker claiming or finishing it at the same moment. None if it had already finished.
+
+        The row is `cancelled` at once, queued or running: no worker claims it, recovery never
+        requeues it, and the worker running it (here or elsewhere) sees the status and stops."""
+        async with self._sessions() as session:
+            done = await session.execute(
+                update(BuildRow)
+                .where(BuildRow.id == build_id, BuildRow.status.in_(ACTIVE))
+                .values(
+                    status="cancelled",
+                    cancel_requested=True,
+                    finished_at=utcnow(),
+                    error_message=message,
+                )
+            )
+            await session.commit()
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            await self.get(build_id)  # NotFoundError for an unknown id
+            return None
+        return await self.get(build_id)
+
     async def heartbeat(self, worker: str, build_ids: list[str]) -> set[str]:
-        """Mark our running builds alive; returns those whose cancellation was requested."""
+        """Mark our running builds alive; returns those that were cancelled meanwhile."""
         if not build_ids:
             return set()
         async with self._sessions() as session:
@@ -244,7 +269,8 @@ class BuildQueue:
             cancelled = (
                 await session.scalars(
                     select(BuildRow.id).where(
-                        BuildRow.id.in_(build_ids), BuildRow.cancel_requested.is_(True)
+                        BuildRow.id.in_(build_ids),
+                        (BuildRow.cancel_requested.is_(True)) | BuildRow.status.not_in(ACTIVE),
                     )
                 )
             ).all()
@@ -381,7 +407,7 @@ class WorkerPool:
         *,
         concurrency: int,
         poll_interval: float = 2.0,
-        heartbeat_interval: float = 5.0,
+        heartbeat_interval: float = 2.0,
     ) -> None:
         self.queue = queue
         self.worker_id = new_worker_id()
@@ -457,6 +483,8 @@ class WorkerPool:
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(self._poll_interval):
                         await self._wake.wait()
+                continue
+            if record.status != "building":  # cancelled between its claim and now
                 continue
             task = asyncio.create_task(self._run(record), name=f"build-{record.id}")
             self._running[record.id] = task

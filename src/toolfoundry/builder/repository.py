@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from toolfoundry.builder.models import BuildRequirement, SecurityReport, ValidationReport
 from toolfoundry.core.errors import NotFoundError
-from toolfoundry.core.models import utcnow
+from toolfoundry.core.models import UtcDatetime, utcnow
 from toolfoundry.store.tables import BuildFailureRow, McpAssetRow
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,12 @@ class McpAsset(BaseModel):
     security: SecurityReport
     metrics: dict[str, Any] = Field(default_factory=dict)
     reuse_count: int = 0
-    last_used_at: datetime | None = None
+    last_used_at: UtcDatetime | None = None
     effectiveness: float = Field(
         0.0, description="Share of the requirement's examples the server reproduced."
     )
     build_id: str
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 class SimilarAsset(BaseModel):
@@ -90,7 +90,7 @@ class FailureAnalysis(BaseModel):
     error_class: str
     message: str
     details: dict[str, Any] = Field(default_factory=dict)
-    created_at: datetime
+    created_at: UtcDatetime
 
 
 def requirement_hash(requirement: BuildRequirement) -> str:

@@ -233,8 +233,41 @@ class BuildService:
             self._publish_record(record)
             if record.status == "failed":
                 metrics.BUILD_REQUESTS.labels(record.priority, "failed").inc()
+        try:
+            await self.sweep_orphan_assets()
+        except Exception:
+            log.exception("sweeping orphan asset directories failed")
         self._flusher = asyncio.create_task(self._flush_loop(), name="build-progress-flush")
         await self._refresh_typical_duration()
+
+    async def sweep_orphan_assets(self) -> list[Path]:
+        """Remove asset directories no asset row owns — left by a build killed between moving
+        its files into place and committing its row — with any MCP server registered from
+        them. Directories of builds still running (here or in another worker) are kept."""
+        root = self.repository.assets_dir
+        if not root.is_dir():
+            return []
+        known = {asset.id for asset in await self.repository.list()}
+        swept = []
+        for path in sorted(root.iterdir()):
+            if not path.is_dir() or path.name in known:
+                continue
+            owner = path / OWNER_FILE
+            build_id, _, attempt = (owner.read_text() if owner.is_file() else "").partition(" ")
+            if build_id:
+                with contextlib.suppress(ToolfoundryError):
+                    build = await self.queue.get(build_id)
+                    # The same attempt still running: its row is about to be committed.
+                    if build.status in ("building", "testing") and str(build.attempts) == attempt:
+                        continue
+            for server in await self.library.list_mcp_servers():
+                if any(str(path) in arg for arg in server.config.args):
+                    with contextlib.suppress(ToolfoundryError):
+                        await self.library.remove_mcp_server(server.name)
+            await asyncio.to_thread(shutil.rmtree, path, True)
+            log.warning("removed orphan asset directory %s (build %s)", path, build_id)
+            swept.append(path)
+        return swept
 
     async def aclose(self) -> None:
         """Stop the workers; builds they were running go back to the queue."""
@@ -413,33 +446,28 @@ class BuildService:
         return self._typical_duration
 
     async def cancel(self, build_id: str) -> BuildRecord:
-        """Cancel a queued build, or stop a running one and everything it started."""
-        for _ in range(3):  # the build may be claimed between our read and our write
+        """Cancel a queued build, or stop a running one and everything it started.
+
+        Never waits for the build: the row turns `cancelled` in one conditional UPDATE (so a
+        worker claiming it at that moment loses), then the task running it here is cancelled
+        (its stages kill their process groups, its work dir is removed); a worker in another
+        process sees the status at its next heartbeat."""
+        record = await self.queue.get(build_id)
+        message = (
+            "cancelled before it started" if record.status == "queued" else "cancelled by request"
+        )
+        cancelled = await self.queue.cancel(build_id, message)
+        if cancelled is None:
             record = await self.queue.get(build_id)
-            if record.finished:
-                raise ConflictError(
-                    f"build {build_id} is already {record.status}",
-                    hint="Only queued or running builds can be cancelled.",
-                )
-            if record.status == "queued":
-                if await self.queue.transition(
-                    build_id,
-                    {"queued"},
-                    status="cancelled",
-                    finished_at=utcnow(),
-                    error_message="cancelled before it started",
-                ):
-                    metrics.BUILD_REQUESTS.labels(record.priority, "cancelled").inc()
-                    cancelled = await self.queue.get(build_id)
-                    self._publish_record(cancelled)
-                    return cancelled
-                continue
-            if self.pool.cancel(build_id, "user"):
-                return await self.wait(build_id, timeout=30)
-            # Running in another process: its worker sees the flag at its next heartbeat.
-            await self.queue.transition(build_id, {"building", "testing"}, cancel_requested=True)
-            return await self.queue.get(build_id)
-        return await self.queue.get(build_id)
+            raise ConflictError(
+                f"build {build_id} is already {record.status}",
+                hint="Only queued or running builds can be cancelled.",
+            )
+        metrics.BUILD_REQUESTS.labels(cancelled.priority, "cancelled").inc()
+        if not self.pool.cancel(build_id, "user"):
+            self._publish_record(cancelled)
+        # else the task publishes the final event once its processes are stopped (`_cancelled`)
+        return cancelled
 
     async def watch(self, build_id: str) -> AsyncIterator[BuildEvent]:
         """The build's events from now until its final one, starting with its current state.
@@ -688,7 +716,9 @@ class BuildService:
         requirement, sandbox = record.requirement, workspace.sandbox
         asset_id = f"mcp_{uuid.uuid4().hex[:12]}"
         asset_dir = self.repository.asset_dir(asset_id)
-        await asyncio.to_thread(_move_build, workspace.root, asset_dir)
+        await asyncio.to_thread(
+            _move_build, workspace.root, asset_dir, f"{record.id} {record.attempts}"
+        )
         env = relocate(attempt.environment, workspace.root, asset_dir)
         name = server_name_for(requirement.description, asset_id)
         config = launch_config(
@@ -831,7 +861,13 @@ class BuildService:
 
     async def _cancelled(self, record: BuildRecord, live: _Live) -> None:
         self._log(live, f"cancelled during {live.phase}; its processes were stopped")
-        await self._finish(record, live, "cancelled", error_message="cancelled by request")
+        live.dirty = False
+        live.status = "cancelled"
+        # The cancel already made the row final; only its log is added here.
+        await self.queue.transition(
+            record.id, {"cancelled"}, logs=list(live.logs), current_phase="cancelled", worker=None
+        )
+        self._publish_record(await self.queue.get(record.id))
 
     async def _finish(
         self, record: BuildRecord, live: _Live, status: BuildStatus, **values: Any
@@ -839,7 +875,7 @@ class BuildService:
         if "result" in values:
             values["result"] = values["result"].model_dump(mode="json")
         live.dirty = False
-        await self.queue.transition(
+        finished = await self.queue.transition(
             record.id,
             {"building", "testing"},
             status=status,
@@ -850,6 +886,11 @@ class BuildService:
             worker=None,
             **values,
         )
+        if not finished:  # cancelled meanwhile: the cancel wins, whatever this build reached
+            log.info(
+                "build %s reached %s after its cancellation; it stays cancelled", record.id, status
+            )
+            return
         # Only now: a reader that sees the final status must find the final record stored.
         live.status = status
         metrics.BUILD_REQUESTS.labels(record.priority, status).inc()
@@ -1034,9 +1075,16 @@ def _timings(workspace: BuildWorkspace | None) -> list[StageTiming]:
     return workspace.timings if workspace is not None else []
 
 
-def _move_build(source: Path, target: Path) -> None:
+OWNER_FILE = ".build"
+"""In an asset directory: the build (id and attempt) that made it. Until the asset's row is
+committed, the directory belongs to that build, and is swept at start once that attempt is over."""
+
+
+def _move_build(source: Path, target: Path, owner: str) -> None:
     shutil.rmtree(source / "probe", ignore_errors=True)  # scratch of the package wrapper
+    (source / OWNER_FILE).write_text(owner)
     target.parent.mkdir(parents=True, exist_ok=True)
+    # One rename on the same file system: the directory appears whole or not at all.
     shutil.move(source, target)
 
 

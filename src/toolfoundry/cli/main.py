@@ -80,6 +80,9 @@ app.add_typer(calls_app, name="calls")
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (TOOLFOUNDRY_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (TOOLFOUNDRY_PORT).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker processes (TOOLFOUNDRY_WORKERS).")
+    ] = None,
 ) -> None:
     """Run the REST API (OpenAPI docs at /docs) on the configured catalog."""
     from toolfoundry.cli.serving import bind_settings, on_ready
@@ -92,6 +95,19 @@ def serve(
 
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
+    workers = workers or settings.workers
+    common = {
+        "host": settings.host,
+        "port": settings.port,
+        "log_level": "warning",
+        # A stop waits this long for requests in flight, then cancels them and shuts down.
+        "timeout_graceful_shutdown": int(settings.shutdown_grace) or 1,
+    }
+    if workers > 1:
+        # Each worker process builds its own app from the environment's settings.
+        console.print(f"toolfoundry: {workers} workers on http://{common['host']}:{common['port']}")
+        uvicorn.run("toolfoundry.api.app:create_app", factory=True, workers=workers, **common)
+        return
     started = time.perf_counter()
     app_ = create_app(settings)
 
@@ -105,7 +121,7 @@ def serve(
 
     on_ready(app_, report)
 
-    uvicorn.run(app_, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(app_, **common)  # type: ignore[arg-type]
 
 
 def _check_sandbox() -> None:

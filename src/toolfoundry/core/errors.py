@@ -130,6 +130,15 @@ class BackendUnavailableError(ToolfoundryError):
     transient = True
 
 
+class OutcomeUnknownError(BackendUnavailableError):
+    """A call's backend died mid-call: the tool may have run. Not transient — repeating it
+    automatically could repeat its side effects."""
+
+    code = "outcome_unknown"
+    title = "Outcome unknown"
+    transient = False
+
+
 class ToolTimeoutError(ToolfoundryError):
     # 504: we acted as a gateway to the tool and it did not answer in time.
     status_code = 504

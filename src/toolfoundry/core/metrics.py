@@ -106,3 +106,7 @@ BUILD_RECENT_SUCCESS_RATE = Gauge(
     "toolfoundry_build_recent_success_rate",
     "Share of recent finished builds that succeeded (NaN before any).",
 )
+# Reliability: requests refused by load shedding (api/shedding.py).
+REQUESTS_SHED = Counter(
+    "toolfoundry_requests_shed_total", "Requests answered 503 because too many were in flight."
+)

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from toolfoundry.core.errors import ToolExecutionError
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Every stored time is UTC; SQLite hands it back without its offset."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+"""A datetime that always carries its UTC offset in API output (`…+00:00`)."""
 
 
 class ToolKind(StrEnum):
@@ -29,7 +38,7 @@ class Toolkit(BaseModel):
     name: str
     description: str = ""
     category: str = "general"
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: UtcDatetime = Field(default_factory=utcnow)
     tool_count: int = 0
 
 
@@ -51,7 +60,7 @@ class ToolVersion(BaseModel):
     )
     enabled: bool = True
     deprecated: bool = False
-    created_at: datetime = Field(default_factory=utcnow)
+    created_at: UtcDatetime = Field(default_factory=utcnow)
 
 
 class Tool(BaseModel):
@@ -77,8 +86,8 @@ class Tool(BaseModel):
     )
     effectiveness_score: float = 0.0
     source: str | None = None
-    created_at: datetime = Field(default_factory=utcnow)
-    updated_at: datetime = Field(default_factory=utcnow)
+    created_at: UtcDatetime = Field(default_factory=utcnow)
+    updated_at: UtcDatetime = Field(default_factory=utcnow)
     versions: list[ToolVersion] = Field(default_factory=list)
 
 
@@ -123,7 +132,7 @@ class CallRecord(BaseModel):
     id: int
     tool_id: str
     version: str
-    started_at: datetime
+    started_at: UtcDatetime
     duration_ms: float
     success: bool
     error_type: str | None = None

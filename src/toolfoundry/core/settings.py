@@ -236,6 +236,26 @@ class Settings(BaseSettings):
         gt=0,
         description="Only builds finished this recently count, so building resumes after a pause.",
     )
+    # --- reliability (issue 15) ---
+    idempotency_ttl: float = Field(
+        default=86_400.0, gt=0, le=30 * 86_400, description="Seconds an Idempotency-Key is kept."
+    )
+    durable_call_records: bool = Field(
+        default=True, description="A call answers only once its record is committed."
+    )
+    call_record_commit_window: float = Field(
+        default=0.0, ge=0, le=0.1, description="Seconds to gather calls into one commit."
+    )
+    max_inflight_requests: int = Field(
+        default=64,
+        ge=0,
+        description="HTTP requests in flight per worker beyond which the service answers 503 "
+        "with Retry-After (0: no limit). /health, /ready and /metrics are never refused.",
+    )
+    workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    shutdown_grace: float = Field(
+        default=10.0, gt=0, le=600, description="Seconds a stop waits for requests in flight."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import urlparse
 
 import mcp_types
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from toolfoundry.core.models import UtcDatetime
 from toolfoundry.mcp.breaker import BreakerState
 
 __all__ = [
@@ -79,6 +79,11 @@ class McpServerConfig(BaseModel):
     health_timeout: float = Field(10.0, gt=0, description="Seconds a health ping may take.")
     breaker_threshold: int = Field(3, ge=1, description="Consecutive failures that open it.")
     breaker_cooldown: float = Field(5.0, gt=0, description="Seconds before the first probe.")
+    retry_safe_tools: list[str] = Field(
+        default_factory=list,
+        description="Tools whose calls may be repeated on a fresh session when the session died"
+        " mid-call, beyond those the server annotates idempotentHint/readOnlyHint; `*` for all.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -179,6 +184,11 @@ class McpToolInfo(BaseModel):
     output_schema: dict[str, Any] | None = None
     annotations: dict[str, Any] = Field(default_factory=dict)
 
+    @property
+    def retry_safe(self) -> bool:
+        """The server says a repeat has no further effect (MCP tool annotations)."""
+        return bool(self.annotations.get("readOnlyHint") or self.annotations.get("idempotentHint"))
+
     @classmethod
     def from_mcp(cls, tool: mcp_types.Tool) -> McpToolInfo:
         annotations = tool.annotations
@@ -205,6 +215,6 @@ class ServerStatus(BaseModel):
         None, description="Median of recent successful calls and pings."
     )
     tool_count: int = 0
-    connected_since: datetime | None = None
+    connected_since: UtcDatetime | None = None
     consecutive_failures: int = 0
     endpoint: str | None = Field(None, description="The URL in use (http/sse), after failover.")

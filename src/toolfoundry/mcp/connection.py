@@ -7,7 +7,8 @@ session multiplexes their requests by JSON-RPC id.
 
 The connection starts lazily on first use, pings the server every `health_interval` seconds,
 reconnects after a crash, a restart or an expired HTTP session (a request that failed because
-its session died is retried once on a fresh one), fails fast through a circuit breaker while the
+its session died is retried once on a fresh one — a tool call only when the tool is safe to
+repeat, see `_retry_safe`), fails fast through a circuit breaker while the
 server stays down, tries failover URLs in order, and stops an idle session after `idle_timeout`.
 """
 
@@ -18,6 +19,7 @@ import contextlib
 import logging
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections import deque
@@ -42,7 +44,12 @@ from pydantic import ValidationError
 
 from toolfoundry.mcp.breaker import CircuitBreaker
 from toolfoundry.mcp.config import McpServerConfig, McpToolInfo, ServerState, ServerStatus
-from toolfoundry.mcp.errors import McpTimeoutError, McpToolError, McpUnavailableError
+from toolfoundry.mcp.errors import (
+    McpOutcomeUnknownError,
+    McpTimeoutError,
+    McpToolError,
+    McpUnavailableError,
+)
 from toolfoundry.mcp.launch import child_env
 from toolfoundry.mcp.relay import progress_relay
 
@@ -222,6 +229,7 @@ class McpConnection:
             lambda client: client.call_tool_mcp(
                 name, arguments or {}, timeout=seconds, progress_handler=relay
             ),
+            retry_tool=name,
         )
 
     async def ping(self) -> float:
@@ -264,9 +272,16 @@ class McpConnection:
 
     # --- requests ----------------------------------------------------------------------
 
-    async def _request(self, what: str, send: Callable[[Client[Any]], Awaitable[T]]) -> T:
+    async def _request(
+        self,
+        what: str,
+        send: Callable[[Client[Any]], Awaitable[T]],
+        *,
+        retry_tool: str | None = None,
+    ) -> T:
         """Run one request through the breaker, on the shared session, retrying once on a
-        fresh session if the first one died under it."""
+        fresh session if the first one died under it (for a call of `retry_tool`: only when
+        that tool is safe to repeat)."""
         if self._closed:
             raise McpUnavailableError(f"MCP server {self.name!r} is closed", server=self.name)
         probing = self._breaker.state != "closed"
@@ -275,7 +290,7 @@ class McpConnection:
         self._in_flight += 1
         started = time.perf_counter()
         try:
-            result = await self._send_with_retry(what, send)
+            result = await self._send_with_retry(what, send, retry_tool)
         except (McpUnavailableError, McpTimeoutError) as exc:
             if isinstance(exc, McpTimeoutError):
                 self._last_error = str(exc)
@@ -296,12 +311,25 @@ class McpConnection:
             self._in_flight -= 1
             self._last_used = self._clock()
 
-    async def _send_with_retry(self, what: str, send: Callable[[Client[Any]], Awaitable[T]]) -> T:
+    async def _send_with_retry(
+        self, what: str, send: Callable[[Client[Any]], Awaitable[T]], retry_tool: str | None
+    ) -> T:
         session = await self._ensure_session()
         try:
             return await self._send(session, what, send)
         except _SessionLostError as lost:
-            self._drop(session, f"session lost during {what}: {_describe(lost.__cause__)}")
+            reason = f"session lost during {what}: {_describe(lost.__cause__)}"
+            self._drop(session, reason)
+            if retry_tool is not None and not await self._retry_safe(retry_tool):
+                # At most once: the tool may have run before the session died.
+                raise McpOutcomeUnknownError(
+                    f"MCP server {self.name!r}: the session died while {what} was running "
+                    f"({_describe(lost.__cause__)}), so the outcome is unknown — the tool may or"
+                    " may not have run. It was not retried because the tool is not annotated "
+                    "idempotentHint/readOnlyHint nor listed in the server's retry_safe_tools;"
+                    " retrying may repeat its side effects, so check its effect first",
+                    server=self.name,
+                ) from lost.__cause__
         if self._closed:
             raise McpUnavailableError(f"MCP server {self.name!r} was closed", server=self.name)
         session = await self._ensure_session()
@@ -346,6 +374,19 @@ class McpConnection:
                     server=self.name,
                 ) from exc
             raise
+
+    async def _retry_safe(self, tool: str) -> bool:
+        """Whether a call of `tool` may be repeated: configured so, or annotated by the server
+        (from its listing; listed on a fresh session when never listed before)."""
+        allowed = self.config.retry_safe_tools
+        if "*" in allowed or tool in allowed:
+            return True
+        if self._tools is None:
+            with contextlib.suppress(Exception):
+                session = await self._ensure_session()
+                with anyio.fail_after(self.config.call_timeout):
+                    await self._remember_tools(await session.client.list_tools())
+        return any(info.name == tool and info.retry_safe for info in self._tools or ())
 
     def _timeout_error(self, what: str) -> McpTimeoutError:
         return McpTimeoutError(
@@ -443,8 +484,7 @@ class McpConnection:
                 self._stderr_path = Path(path)
             self._stderr_path.write_text("")
             stdio = StdioTransport(
-                config.command,
-                config.args,
+                *_reaped(config.command, config.args),
                 env={**_QUIET_FASTMCP_ENV, **child_env(config)},
                 cwd=config.cwd,
                 keep_alive=False,  # the child must end with its session, never outlive it
@@ -601,6 +641,17 @@ class McpConnection:
         if session is not None and session.alive:
             return "connected" if self._breaker.state == "closed" else "unhealthy"
         return "unhealthy" if self._down else "stopped"
+
+
+_REAPER = Path(__file__).with_name("_reaper.py")
+
+
+def _reaped(command: str, args: list[str]) -> tuple[str, list[str]]:
+    """The stdio server's command line, run under the reaper on Linux so the server and every
+    process it starts (even in a new session) die with this service — kill -9 included."""
+    if not sys.platform.startswith("linux"):
+        return command, list(args)
+    return sys.executable, ["-I", str(_REAPER), str(os.getpid()), "--", command, *args]
 
 
 def _session_gone(exc: MCPError) -> bool:

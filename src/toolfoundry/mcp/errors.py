@@ -17,6 +17,7 @@ __all__ = [
     "McpConfigError",
     "McpError",
     "McpNotFoundError",
+    "McpOutcomeUnknownError",
     "McpTimeoutError",
     "McpToolError",
     "McpUnavailableError",
@@ -43,6 +44,11 @@ class McpUnavailableError(McpError):
     ) -> None:
         super().__init__(message, server=server)
         self.retry_after = retry_after
+
+
+class McpOutcomeUnknownError(McpUnavailableError):
+    """The session died while a tool call was in flight, and the tool is not known to be safe
+    to repeat: it may or may not have run. Never retried automatically."""
 
 
 class McpTimeoutError(McpError):

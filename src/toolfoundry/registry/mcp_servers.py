@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -21,7 +20,7 @@ from toolfoundry.core.errors import (
     InvalidInputError,
     NotFoundError,
 )
-from toolfoundry.core.models import ToolKind
+from toolfoundry.core.models import ToolKind, UtcDatetime
 from toolfoundry.mcp import (
     SECRET_MASK,
     McpCommandNotAllowedError,
@@ -54,8 +53,8 @@ class McpServerInfo(BaseModel):
     config: McpServerConfig
     status: ServerStatus | None = None
     tools: list[str] = Field(default_factory=list, description="Catalog ids of its tools.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
 
 def _from_server(server: str) -> ColumnElement[bool]:

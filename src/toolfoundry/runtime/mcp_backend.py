@@ -6,11 +6,12 @@ from typing import Any
 
 import mcp_types
 
-from toolfoundry.core.errors import BackendUnavailableError
+from toolfoundry.core.errors import BackendUnavailableError, OutcomeUnknownError
 from toolfoundry.core.models import ToolKind
 from toolfoundry.mcp import (
     McpConnectionManager,
     McpNotFoundError,
+    McpOutcomeUnknownError,
     McpTimeoutError,
     McpToolError,
     McpUnavailableError,
@@ -88,6 +89,12 @@ class McpBackend:
             result = await self.manager.call_tool(
                 server, remote, arguments, timeout=entry.timeout, raise_on_error=False
             )
+        except McpOutcomeUnknownError as exc:
+            raise OutcomeUnknownError(
+                str(exc),
+                hint="Check whether the call took effect before calling again; mark the tool "
+                "retry-safe (server setting retry_safe_tools) if repeating it is harmless.",
+            ) from exc
         except McpUnavailableError as exc:
             raise BackendUnavailableError(
                 str(exc), hint="The MCP server is down or restarting; retry shortly."

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
-from toolfoundry.core.models import utcnow
+from toolfoundry.core.models import UtcDatetime, utcnow
 
 
 class StepType(StrEnum):
@@ -47,7 +46,7 @@ class StepInput(BaseModel):
     )
     performance_metrics: dict[str, Any] | None = None
     execution_time: float | None = Field(default=None, ge=0, description="Seconds.")
-    success: bool = True
+    success: StrictBool = True
     error_type: str | None = Field(default=None, max_length=128)
 
     @model_validator(mode="after")
@@ -73,7 +72,7 @@ class TrajectoryStep(StepInput):
 
     trajectory_id: str
     step_index: int
-    timestamp: datetime = Field(default_factory=utcnow)
+    timestamp: UtcDatetime = Field(default_factory=utcnow)
 
 
 class TrajectoryStart(BaseModel):
@@ -93,7 +92,7 @@ class TrajectoryStart(BaseModel):
 class TrajectoryFinish(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    success: bool = Field(description="Did the run achieve what the user asked?")
+    success: StrictBool = Field(description="Did the run achieve what the user asked?")
     result: dict[str, Any] | None = Field(default=None, description="The final answer or summary.")
     scenario: str | None = Field(
         default=None, max_length=100, description="Set or correct the scenario at the end."
@@ -110,8 +109,8 @@ class Trajectory(BaseModel):
     llm_model: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
     status: TrajectoryStatus = "running"
-    start_time: datetime
-    end_time: datetime | None = None
+    start_time: UtcDatetime
+    end_time: UtcDatetime | None = None
     final_success: bool | None = None
     final_result: dict[str, Any] | None = None
     total_steps: int = 0
@@ -133,7 +132,7 @@ class ScenarioUsage(BaseModel):
     avg_effectiveness_score: float = Field(
         description="Smoothed success over calls and run outcomes; 0.5 with no evidence."
     )
-    last_used_at: datetime | None = None
+    last_used_at: UtcDatetime | None = None
 
 
 class ErrorPattern(BaseModel):

@@ -7,7 +7,7 @@ import time
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from toolfoundry.core.errors import ToolfoundryError
+from toolfoundry.core.errors import InvalidInputError, ToolfoundryError
 from toolfoundry.core.metrics import TRAJECTORIES, TRAJECTORY_STEPS
 from toolfoundry.core.models import ToolResult
 from toolfoundry.trajectory import learning
@@ -22,6 +22,9 @@ from toolfoundry.trajectory.models import (
     TrajectoryStep,
 )
 from toolfoundry.trajectory.store import TrajectoryStore
+
+MAX_RETENTION_DAYS = 36_500
+"""A century: beyond it the cut-off date is not representable."""
 
 if TYPE_CHECKING:
     from toolfoundry.library import ToolLibrary
@@ -96,6 +99,12 @@ class TrajectoryService:
 
     async def prune(self, older_than_days: float) -> int:
         """Delete finished runs older than the given age; returns how many."""
+        if not 0 <= older_than_days <= MAX_RETENTION_DAYS:  # also refuses nan and inf
+            raise InvalidInputError(
+                f"older_than_days must be between 0 and {MAX_RETENTION_DAYS}, "
+                f"not {older_than_days!r}",
+                hint="Give the age in days, e.g. 30.",
+            )
         deleted = await self.store.prune(timedelta(days=older_than_days))
         if deleted:
             # Served requests may have gone with them: re-read every tool's learned state.

@@ -3,13 +3,16 @@
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from toolfoundry.agent import AgentRunResult
 from toolfoundry.api.deps import Library, require_scope
+from toolfoundry.api.problems import problem_responses
 from toolfoundry.auth.scopes import Scope
 
-router = APIRouter(prefix="/api/v1/agent", tags=["agent"])
+router = APIRouter(
+    prefix="/api/v1/agent", tags=["agent"], responses=problem_responses(400, 404, 422, 502, 503)
+)
 
 
 class AgentRunBody(BaseModel):
@@ -19,7 +22,7 @@ class AgentRunBody(BaseModel):
     scenario: str | None = Field(default=None, max_length=100)
     top_k: int = Field(default=5, ge=1, le=20, description="Tools discovery offers the model.")
     max_tool_calls: int = Field(default=20, ge=1, le=200)
-    build_missing: bool = Field(
+    build_missing: StrictBool = Field(
         default=False, description="Build (or reuse) MCP servers for capability gaps first."
     )
     discover_mode: Literal["auto", "retrieval", "llm"] = "auto"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect, status
@@ -12,20 +12,23 @@ from pydantic import BaseModel
 
 from toolfoundry.api.auth_middleware import WS_SUBPROTOCOL
 from toolfoundry.api.deps import Library
+from toolfoundry.api.problems import problem_responses
 from toolfoundry.builder.events import BuildStatus
 from toolfoundry.builder.queue import BuildRecord, BuildRequest, BuildResult
 from toolfoundry.builder.service import BuildStatusView
 from toolfoundry.core.errors import NotFoundError
-from toolfoundry.core.models import utcnow
+from toolfoundry.core.models import UtcDatetime, utcnow
 
-router = APIRouter(prefix="/api/v1", tags=["builds"])
+router = APIRouter(
+    prefix="/api/v1", tags=["builds"], responses=problem_responses(400, 404, 409, 422, 503)
+)
 
 
 class BuildAccepted(BaseModel):
     build_id: str
     status: BuildStatus
     """`queued`, or `completed` at once when an existing asset was reused."""
-    estimated_completion: datetime
+    estimated_completion: UtcDatetime
     message: str
 
 

@@ -3,9 +3,10 @@
 from fastapi import APIRouter, Query
 
 from toolfoundry.api.deps import Library
+from toolfoundry.api.problems import problem_responses
 from toolfoundry.core.models import CallRecord
 
-router = APIRouter(prefix="/api/v1/calls", tags=["calls"])
+router = APIRouter(prefix="/api/v1/calls", tags=["calls"], responses=problem_responses(422, 503))
 
 
 @router.get("")

@@ -3,14 +3,17 @@
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from toolfoundry.api.deps import Library, require_scope
+from toolfoundry.api.problems import problem_responses
 from toolfoundry.auth.scopes import Scope
 from toolfoundry.builder.gaps import GapResolution
 from toolfoundry.discovery.results import DiscoveryResult
 
-router = APIRouter(prefix="/api/v1", tags=["discovery"])
+router = APIRouter(
+    prefix="/api/v1", tags=["discovery"], responses=problem_responses(400, 422, 502, 503)
+)
 
 
 class DiscoverRequest(BaseModel):
@@ -20,7 +23,7 @@ class DiscoverRequest(BaseModel):
     top_k: int = Field(default=5, ge=1, le=50)
     toolkits: list[str] | None = Field(default=None, description="Only search these toolkits.")
     mode: Literal["auto", "retrieval", "llm"] = "auto"
-    build_missing: bool = Field(
+    build_missing: StrictBool = Field(
         default=False,
         description="Close gaps: reuse a similar built server or build one, then discover again.",
     )

@@ -3,10 +3,15 @@
 from fastapi import APIRouter, status
 
 from toolfoundry.api.deps import Library
+from toolfoundry.api.problems import problem_responses
 from toolfoundry.mcp import McpServerConfig
 from toolfoundry.registry.mcp_servers import McpServerInfo
 
-router = APIRouter(prefix="/api/v1/mcp-servers", tags=["mcp-servers"])
+router = APIRouter(
+    prefix="/api/v1/mcp-servers",
+    tags=["mcp-servers"],
+    responses=problem_responses(400, 404, 409, 422, 502, 503),
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -4,9 +4,14 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from toolfoundry.api.deps import Library
+from toolfoundry.api.problems import problem_responses
 from toolfoundry.core.models import Toolkit
 
-router = APIRouter(prefix="/api/v1/toolkits", tags=["toolkits"])
+router = APIRouter(
+    prefix="/api/v1/toolkits",
+    tags=["toolkits"],
+    responses=problem_responses(400, 404, 409, 422, 503),
+)
 
 
 class ToolkitCreate(BaseModel):

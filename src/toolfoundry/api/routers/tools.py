@@ -1,21 +1,29 @@
 """/api/v1/tools: list, inspect, switch on/off, describe and call tools."""
 
-from typing import Any, Literal
+from datetime import timedelta
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field, StrictBool
 
 from toolfoundry.api.deps import Library
-from toolfoundry.core.errors import InvalidInputError
+from toolfoundry.api.idempotency import HEADER, IdempotencyStore, request_hash
+from toolfoundry.api.problems import PROBLEM, problem_responses
+from toolfoundry.core.errors import InvalidInputError, ToolfoundryError
 from toolfoundry.core.models import Tool, ToolKind, ToolResult
 from toolfoundry.trajectory import ToolInsights
 
-router = APIRouter(prefix="/api/v1/tools", tags=["tools"])
+router = APIRouter(
+    prefix="/api/v1/tools",
+    tags=["tools"],
+    responses=problem_responses(400, 404, 409, 422, 502, 503, 504),
+)
 
 
 class ToolPatch(BaseModel):
-    enabled: bool | None = None
-    deprecated: bool | None = None
+    enabled: StrictBool | None = None
+    deprecated: StrictBool | None = None
 
 
 class CallBody(BaseModel):
@@ -54,9 +62,57 @@ async def patch_tool(tool_ref: str, body: ToolPatch, library: Library) -> Tool:
 
 
 @router.post("/{tool_ref}/call")
-async def call_tool(tool_ref: str, body: CallBody, library: Library) -> ToolResult:
+async def call_tool(
+    tool_ref: str,
+    body: CallBody,
+    library: Library,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            min_length=1,
+            max_length=255,
+            pattern=r"^[\x21-\x7e]+$",
+            description="Run the call at most once per key: a repeat with the same body within "
+            "the TTL returns the first response; another body is a 422.",
+        ),
+    ] = None,
+) -> ToolResult:
     """Call a tool. A failure inside the tool is a 200 with `is_error: true`; bad arguments are
-    a 422, an unknown tool a 404, an unreachable backend a 503."""
+    a 422, an unknown tool a 404, an unreachable backend a 503 (`outcome_unknown` when it died
+    mid-call: the tool may have run)."""
+    if idempotency_key is None:
+        return await _call(tool_ref, body, library)
+    store = IdempotencyStore(
+        library.catalog.sessions, timedelta(seconds=library.settings.idempotency_ttl)
+    )
+    stored = await store.begin(
+        idempotency_key, request_hash(tool_ref, body.model_dump(mode="json"))
+    )
+    if stored is not None:
+        media = PROBLEM if stored.status_code >= 400 else "application/json"
+        return JSONResponse(  # type: ignore[return-value]
+            stored.body,
+            status_code=stored.status_code,
+            media_type=media,
+            headers={"Idempotent-Replayed": "true"},
+        )
+    try:
+        result = await _call(tool_ref, body, library)
+    except ToolfoundryError as exc:
+        if exc.transient:  # nothing ran, or running it again is safe: the key is freed
+            await store.abandon(idempotency_key)
+        else:
+            await store.finish(idempotency_key, exc.status_code, exc.to_problem())
+        raise
+    except BaseException:
+        await store.abandon(idempotency_key)
+        raise
+    await store.finish(idempotency_key, 200, result.model_dump(mode="json"))
+    return result
+
+
+async def _call(tool_ref: str, body: CallBody, library: Library) -> ToolResult:
     if body.trajectory_id:
         return await library.trajectories.call(body.trajectory_id, tool_ref, body.arguments)
     return await library.call(tool_ref, body.arguments)

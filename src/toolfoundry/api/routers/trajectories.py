@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from toolfoundry.api.deps import Library
+from toolfoundry.api.problems import problem_responses
 from toolfoundry.trajectory import (
     StepInput,
     ToolCombination,
@@ -12,8 +13,13 @@ from toolfoundry.trajectory import (
     TrajectoryStart,
     TrajectoryStep,
 )
+from toolfoundry.trajectory.service import MAX_RETENTION_DAYS
 
-router = APIRouter(prefix="/api/v1/trajectories", tags=["trajectories"])
+router = APIRouter(
+    prefix="/api/v1/trajectories",
+    tags=["trajectories"],
+    responses=problem_responses(400, 404, 409, 422, 503),
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -45,7 +51,12 @@ class Pruned(BaseModel):
 async def prune_trajectories(
     library: Library,
     older_than_days: float = Query(
-        ..., ge=0, description="Delete finished runs started longer ago than this."
+        ...,
+        ge=0,
+        le=MAX_RETENTION_DAYS,  # bounded, so the cut-off date is always representable
+        allow_inf_nan=False,
+        description=f"Delete finished runs started longer ago than this (at most "
+        f"{MAX_RETENTION_DAYS}).",
     ),
 ) -> Pruned:
     """Retention: delete old finished runs and their steps. Tool metrics keep what they taught."""
