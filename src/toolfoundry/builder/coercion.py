@@ -69,8 +69,20 @@ def as_type(text: str, kind: str) -> Any:
     raise ValueError(f"unknown type {kind!r}")
 
 
+_ALIASES = {
+    "list": "list",
+    "tuple": "list",
+    "sequence": "list",
+    "iterable": "list",
+    "dict": "dict",
+    "mapping": "dict",
+}
+
+
 def _base(annotation: str) -> str:
-    return annotation.split("[", 1)[0].strip()
+    """`List[int]` → list, `typing.Mapping[str, int]` → dict, `int` → int."""
+    base = annotation.split("[", 1)[0].strip().rsplit(".", 1)[-1]
+    return _ALIASES.get(base.lower(), base)
 
 
 def variants(text: str, annotation: str | None) -> list[tuple[Any, str]]:
@@ -136,3 +148,48 @@ def for_schema(text: str, schema: dict[str, Any]) -> Any:
             except ValueError:
                 continue
     raise ValueError(f"{text!r} cannot be passed as {' or '.join(kinds)}")
+
+
+_WRAPPERS = ("arguments", "args", "params", "parameters", "input", "kwargs")
+
+
+def arguments_for_schema(arguments: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """A small model's tool arguments fitted to the tool's input schema where the intent is
+    plain: `{"arguments": {...}}` unwrapped, `"5"` for an integer → 5, `"3, 9, 27"` for an array
+    → [3, 9, 27], `["3", "9"]` for numbers → [3.0, 9.0]. Anything unclear is left for the
+    dispatcher to refuse with its own message."""
+    properties: dict[str, Any] = schema.get("properties", {})
+    if len(arguments) == 1:
+        ((key, inner),) = arguments.items()
+        if key in _WRAPPERS and key not in properties and isinstance(inner, dict):
+            arguments = inner
+        elif isinstance(inner, str) and key not in properties and key in _WRAPPERS:
+            parsed = literal(inner)
+            if isinstance(parsed, dict):
+                arguments = parsed
+    fitted: dict[str, Any] = {}
+    for name, value in arguments.items():
+        fitted[name] = _fit(value, properties.get(name))
+    return fitted
+
+
+def _fit(value: Any, schema: dict[str, Any] | None) -> Any:
+    if not isinstance(schema, dict):
+        return value
+    kinds = [k for k in schema_kinds(schema) if k != "null"]
+    if isinstance(value, str) and kinds and "string" not in kinds:
+        try:
+            value = for_schema(value, schema)
+        except ValueError:
+            if "array" in kinds and "," in value:
+                value = [part.strip() for part in value.split(",")]
+            else:
+                return value
+    if isinstance(value, list) and "array" in kinds:
+        items = schema.get("items")
+        if not isinstance(items, dict):
+            items = next(
+                (o.get("items") for o in schema.get("anyOf", []) if isinstance(o, dict)), None
+            )
+        return [_fit(item, items) for item in value]
+    return value
