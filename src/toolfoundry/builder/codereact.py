@@ -173,6 +173,7 @@ class _LoopState:
     """The failed attempt that got furthest: a worse one is not built upon."""
     seen: set[str] = field(default_factory=set)
     """Attempts already checked (normalised code): a repeat cannot do better."""
+    contract: Literal["functions", "files"] = "functions"
     tried: list[tuple[StrategyName, ErrorClass]] = field(default_factory=list)
     healing: list[HealingOutcome] = field(default_factory=list)
     environment: EnvironmentResult | None = None
@@ -206,14 +207,16 @@ class CodeReActLoop:
         max_iterations: int = 5,
         format_retries: int = 2,
         timeout: float | None = None,
-        contract: Literal["functions", "files"] = "functions",
+        contract: Literal["auto", "functions", "files"] = "auto",
         analysis: Literal["auto", "model", "fallback"] = "auto",
     ) -> None:
         """`timeout`: seconds for the whole loop; an iteration that would not fit is not begun
         (the build service's own timeout still bounds everything). `contract`: what the model
         writes — only the tool functions (the service renders server, requirements, tests and
-        README around them) or all four files. `analysis`: whether the model writes the
-        specification; `auto` asks it only when the request has no examples to define it."""
+        README around them) or all four files; `auto` asks for the functions when the request
+        has examples to test them with, else for the files (the model's tests are the check).
+        `analysis`: whether the model writes the specification; `auto` asks it only when the
+        request has no examples to define it."""
         self.contract = contract
         self.analysis = analysis
         self.model = model
@@ -240,7 +243,12 @@ class CodeReActLoop:
         on_progress(f"specification ({spec.mode}): {spec.to_prompt()[:400]}")
         findings = await self._research(spec, workspace, on_progress)
         resources = findings.to_prompt() if findings else ""
-        state = _LoopState(requirement=requirement, spec=spec, resources=resources)
+        state = _LoopState(
+            requirement=requirement,
+            spec=spec,
+            resources=resources,
+            contract=self._contract(requirement),
+        )
         result = LoopResult(
             success=False,
             specification=spec,
@@ -266,6 +274,11 @@ class CodeReActLoop:
             )
         result.metrics = self._metrics(result, state, workspace.timings[first_timing:], started)
         return result
+
+    def _contract(self, requirement: BuildRequirement) -> Literal["functions", "files"]:
+        if self.contract == "auto":
+            return "functions" if requirement.examples else "files"
+        return self.contract
 
     def _model_analyses(self, requirement: BuildRequirement) -> bool:
         if self.analysis == "auto":
@@ -311,7 +324,7 @@ class CodeReActLoop:
             prompt = self._prompt(state, repair)
             try:
                 with workspace.phase("generating"):
-                    if self.contract == "functions":
+                    if state.contract == "functions":
                         generation = await self.generator.generate_functions(
                             prompt, state.requirement, repair=repair is not None
                         )
@@ -455,7 +468,7 @@ class CodeReActLoop:
         )
 
     def _prompt(self, state: _LoopState, repair: _Repair | None) -> str:
-        if self.contract == "functions":
+        if state.contract == "functions":
             if repair is None or state.previous_code is None:
                 return functions_prompt(state.requirement, state.resources)
             return functions_repair_prompt(
