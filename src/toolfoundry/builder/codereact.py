@@ -20,6 +20,7 @@ from typing import Literal
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_ai.exceptions import ModelAPIError
 from pydantic_ai.models import Model
 
 from toolfoundry.builder.abstraction import AbstractionReport, check_abstraction
@@ -332,6 +333,22 @@ class CodeReActLoop:
                         generation = await self.generator.generate(
                             prompt, repair=repair is not None
                         )
+            except ModelAPIError as exc:
+                # The model server failed or timed out: no new code can come from it now.
+                record.outcome, record.error_class = "failed", "model_unavailable"
+                record.error = f"{type(exc).__name__}: {exc}"[:400]
+                if state.passed is not None:
+                    await self._restore(state.passed, state, workspace)
+                    record.decision = self._kept(state, "the model stopped answering")
+                    self._close(record, workspace, timing_mark, iteration_started, on_progress)
+                    return
+                record.decision = "stop: the model did not answer"
+                self._close(record, workspace, timing_mark, iteration_started, on_progress)
+                raise _Stop(
+                    f"the model did not answer: {record.error}",
+                    phase="generating",
+                    error_class="model_unavailable",
+                ) from exc
             except CodegenFormatError as exc:
                 record.outcome, record.error_class = "malformed", "malformed_answer"
                 record.error, record.output, record.answers = (
