@@ -74,6 +74,9 @@ async def run_gap(
     gap: dict[str, Any], model: Any, environment: BuildEnvironment, args: argparse.Namespace
 ) -> dict[str, Any]:
     loop = CodeReActLoop(model, max_iterations=args.max_iterations, timeout=args.timeout)
+    # A shared local model queues requests and finishes abandoned ones anyway: waiting long
+    # beats timing out and sending the same request again.
+    loop.generator.request_timeout = args.request_timeout
     requirement = BuildRequirement(
         description=gap["description"],
         dependencies=gap["dependencies"],
@@ -221,6 +224,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=None, help="the first N gaps only")
     parser.add_argument("--max-iterations", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds per gap")
+    parser.add_argument("--request-timeout", type=float, default=1800.0)
     parser.add_argument("--out", help="write the rows here as they finish")
     args = parser.parse_args()
     report = asyncio.run(run(args))

@@ -177,3 +177,17 @@ async def test_nothing_fits_names_each_candidate_and_what_it_did(
         await PackageWrapper().build(requirement, small_packages_env, sandbox, tmp_path)
     message = str(caught.value)
     assert "roman.toRoman(**{'n': 1990}) returned 'MCMXC' (expected 'XLII')" in message
+
+
+def test_example_names_the_tool_does_not_know_are_bound_in_order() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"s1": {"type": "string"}, "s2": {"type": "string"}},
+        "required": ["s1", "s2"],
+    }
+    assert example_arguments({"a": "kitten", "b": "sitting"}, schema) == {
+        "s1": "kitten",
+        "s2": "sitting",
+    }
+    # A name the tool knows: passed as given, for the tool to accept or refuse.
+    assert example_arguments({"s1": "x", "c": "y"}, schema) == {"s1": "x", "c": "y"}

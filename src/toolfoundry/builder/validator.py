@@ -211,9 +211,14 @@ async def _call_example(
 def example_arguments(value: dict[str, Any] | str, input_schema: dict[str, Any]) -> dict[str, Any]:
     """Named arguments pass through; a string goes to the tool's one required parameter (or its
     only parameter), converted to the type it declares (`"1990"` → 1990 for an integer)."""
-    if isinstance(value, dict):
-        return value
     properties: dict[str, Any] = input_schema.get("properties", {})
+    if isinstance(value, dict):
+        names = list(properties)
+        if value and not set(value) & set(names) and len(value) <= len(names):
+            # None of the example's names is the tool's: bound in order, as the package
+            # wrapper's probe bound them (`{"a": …, "b": …}` → `s1`, `s2`).
+            return dict(zip(names, value.values(), strict=False))
+        return value
     required = input_schema.get("required", [])
     if len(required) == 1:
         name = required[0]
