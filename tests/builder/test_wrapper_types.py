@@ -191,3 +191,21 @@ def test_example_names_the_tool_does_not_know_are_bound_in_order() -> None:
     }
     # A name the tool knows: passed as given, for the tool to accept or refuse.
     assert example_arguments({"s1": "x", "c": "y"}, schema) == {"s1": "x", "c": "y"}
+
+
+def test_undeclared_parameters_are_typed_by_the_values_that_worked() -> None:
+    candidate = Candidate(
+        path="haversine.haversine",
+        module="haversine",
+        name="haversine",
+        parameters=[
+            WrappedParameter(
+                name=name, annotation="str", required=True, positional=True, declared=False
+            )
+            for name in ("point1", "point2")
+        ],
+    )
+    (binding,) = _bindings(candidate, {"point1": [45.7, 4.8], "point2": [48.8, 2.3]})
+    assert binding.types == {"point1": "list", "point2": "list"}
+    typed = candidate.typed(binding.types)
+    assert [p.annotation for p in typed.parameters] == ["list", "list"]

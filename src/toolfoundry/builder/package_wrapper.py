@@ -584,11 +584,25 @@ def _bindings(candidate: Candidate, value: dict[str, Any] | str) -> list[Binding
         ]
     names = {p.name: p for p in parameters}
     if set(value) <= set(names) and {p.name for p in required} <= set(value):
-        return [_binding(parameters, {n: _typed_value(names[n], v) for n, v in value.items()})]
+        arguments = {n: _typed_value(names[n], v) for n, v in value.items()}
+        return [_binding(parameters, arguments, types=_value_types(parameters, arguments))]
     if not set(value) & set(names) and len(required) <= len(value) <= len(parameters):
         ordered = zip(parameters, value.values(), strict=False)
-        return [_binding(parameters, {p.name: _typed_value(p, v) for p, v in ordered})]
+        arguments = {p.name: _typed_value(p, v) for p, v in ordered}
+        return [_binding(parameters, arguments, types=_value_types(parameters, arguments))]
     return []
+
+
+_VALUE_TYPES = {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}
+
+
+def _value_types(parameters: list[WrappedParameter], arguments: dict[str, Any]) -> dict[str, str]:
+    """Annotations for undeclared parameters from the JSON values passed (a list → `list`)."""
+    return {
+        p.name: _VALUE_TYPES[type(arguments[p.name])]
+        for p in parameters
+        if not p.declared and p.name in arguments and type(arguments[p.name]) in _VALUE_TYPES
+    }
 
 
 def _typed_value(parameter: WrappedParameter, value: Any) -> Any:
