@@ -211,7 +211,7 @@ def stub_script(request: StubRequest) -> str | dict[str, Any]:
 async def run_case(
     case: Case, model: Any, environment: BuildEnvironment, max_iterations: int
 ) -> dict[str, Any]:
-    loop = CodeReActLoop(model, max_iterations=max_iterations)
+    loop = CodeReActLoop(model, max_iterations=max_iterations, contract="files")
     with tempfile.TemporaryDirectory(prefix=f"tf-bench-{case.name}-") as tmp:
         requirement = case.requirement()
         workspace = BuildWorkspace(

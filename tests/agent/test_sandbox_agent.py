@@ -52,7 +52,8 @@ def statistician(info_seen: list[AgentInfo] | None = None) -> FunctionModel:
             )
         if retry and "values" in str(retry[0].content):
             return ModelResponse(parts=[ToolCallPart(TOOL, {"values": [3, 9, 27]})])
-        return ModelResponse(parts=[ToolCallPart(TOOL, {"values": "3, 9, 27"})])
+        # A wrong argument name: no coercion can fix it, the dispatcher's refusal names it.
+        return ModelResponse(parts=[ToolCallPart(TOOL, {"numbers": [3, 9, 27]})])
 
     return FunctionModel(respond)
 
@@ -107,7 +108,8 @@ async def test_without_a_model_nothing_runs_and_nothing_is_recorded(library: Too
 
 async def test_a_model_that_never_stops_is_cut_off(library: ToolLibrary) -> None:
     def loop(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
-        return ModelResponse(parts=[ToolCallPart(TOOL, {"values": [1, 2]})])
+        # Always another call (identical calls would be answered from the first result).
+        return ModelResponse(parts=[ToolCallPart(TOOL, {"values": [1, len(messages)]})])
 
     result = await library.run_agent(QUERY, model=FunctionModel(loop), max_tool_calls=3)
     assert result.success is False and result.answer.startswith("stopped:")

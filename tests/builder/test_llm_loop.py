@@ -133,9 +133,11 @@ async def test_a_failing_test_is_fed_back_and_the_healed_server_is_registered(
     assert len(codegen) == 2
     repair = codegen[1].prompt
     # The repair prompt carries the exact failing output and the previous code.
-    assert "## Failure: test_failure" in repair and "assert -1 == 5" in repair
-    assert "## Previous attempt (iteration 1)" in repair and "return a - b" in repair
-    assert "## Repair strategy: fix_code" in repair
+    assert "## What failed (test_failure)" in repair and "assert -1 == 5" in repair
+    assert "## Your previous code" in repair and "return a - b" in repair
+    assert "## Fix (fix_code)" in repair
+    # The small contract: the model's own server boilerplate is not sent back to it.
+    assert "FastMCP(" not in repair.split("## Your previous code", 1)[1]
     assert "repair round" in codegen[1].system
 
 
@@ -284,7 +286,7 @@ async def test_a_rejected_attempt_is_healed(
         model = build_model(Settings(llm_model="openai:stub", llm_base_url=stub.url))
         assert model is not None
         lines: list[str] = []
-        result = await CodeReActLoop(model).run(
+        result = await CodeReActLoop(model, contract="files").run(
             requirement, workspace(tmp_path, requirement, sandbox), lines.append
         )
     assert result.success, result.error
@@ -323,7 +325,9 @@ async def test_malformed_answers_fail_clearly_after_the_retry_budget(tmp_path: P
     with OpenAIStub(script=script) as stub:
         model = build_model(Settings(llm_model="openai:stub", llm_base_url=stub.url))
         assert model is not None
-        strategy = CodeReActStrategy(CodeReActLoop(model, format_retries=2, healer=Healer()))
+        strategy = CodeReActStrategy(
+            CodeReActLoop(model, format_retries=2, healer=Healer(), contract="files")
+        )
         root = tmp_path / "build"
         with pytest.raises(StrategyError) as caught:
             await strategy.build(
@@ -368,7 +372,7 @@ async def test_values_copied_from_the_examples_are_sent_back_before_storing(
     with OpenAIStub(script=script) as stub:
         model = build_model(Settings(llm_model="openai:stub", llm_base_url=stub.url))
         assert model is not None
-        result = await CodeReActLoop(model).run(
+        result = await CodeReActLoop(model, contract="files").run(
             requirement, workspace(tmp_path, requirement, sandbox), lambda line: None
         )
     assert result.success and result.attempt is not None

@@ -69,14 +69,14 @@ def test_outputs_match(expected: object, actual: object, match: bool) -> None:
     assert outputs_match(expected, actual) is match
 
 
-def test_string_example_goes_to_the_single_required_string() -> None:
+def test_string_example_goes_to_the_single_required_parameter() -> None:
     schema = {
         "type": "object",
         "properties": {"text": {"type": "string"}, "safe": {"type": "boolean"}},
         "required": ["text"],
     }
     assert example_arguments("# Hi", schema) == {"text": "# Hi"}
-    with pytest.raises(ValueError, match="exactly one required string"):
+    with pytest.raises(ValueError, match="exactly one required parameter"):
         example_arguments("x", {"type": "object", "properties": {}, "required": ["a", "b"]})
 
 

@@ -7,11 +7,14 @@ and the whole run is a trajectory that the library learns from."""
 from __future__ import annotations
 
 import json
+import re
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
+from toolfoundry.builder import coercion
 from toolfoundry.builder.gaps import GapResolution
 from toolfoundry.core.errors import (
     ArgumentsError,
@@ -52,9 +55,47 @@ class AgentRunResult(BaseModel):
     tools_offered: list[str]
     tools_used: list[str]
     tool_calls: int
+    invalid_tool_calls: int = 0
+    """Calls the dispatcher refused (arguments that do not fit the schema, after coercion)."""
+    repeated_tool_calls: int = 0
+    """Identical calls answered from the earlier result instead of being run again."""
     gaps: list[GapResolution] = Field(default_factory=list)
     discovery: DiscoveryResult
     duration_ms: float
+
+
+@dataclass
+class _Counts:
+    calls: int = 0
+    invalid: int = 0
+    repeated: int = 0
+    answer_now: bool = False
+    """Set by a repeated call: the tools are withdrawn so the model answers."""
+
+
+_FENCED = re.compile(r"^\s*(?:`{3,}|~{3,})[\w-]*\s*\n(?P<body>.*?)\n\s*(?:`{3,}|~{3,})\s*$", re.S)
+
+
+def _answer(output: AgentAnswer | str, *, answered_from_tools: bool) -> AgentAnswer:
+    """The run's answer from a structured output or from text — which may itself be the
+    structured answer as (fenced) JSON. A text answer counts as complete when it is not empty
+    and rests on tool results (or no tools were offered)."""
+    if isinstance(output, AgentAnswer):
+        return output
+    text = output.strip()
+    fenced = _FENCED.match(text)
+    body = fenced["body"] if fenced else text
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("answer"), str):
+        completed = data.get("completed")
+        return AgentAnswer(
+            answer=data["answer"],
+            completed=completed if isinstance(completed, bool) else answered_from_tools,
+        )
+    return AgentAnswer(answer=text, completed=bool(text) and answered_from_tools)
 
 
 class SandboxAgent:
@@ -93,7 +134,7 @@ class SandboxAgent:
                 if any(r.status in ("built", "reused") for r in resolutions):
                     found = await run.discover(query, top_k=self.top_k, mode=self.discover_mode)
             offered = await self._offered_tools(found)
-            answer, used, calls = await self._execute(run, query, found, offered)
+            answer, used, counts = await self._execute(run, query, found, offered)
             if answer.completed:
                 run.succeed({"answer": answer.answer})
             else:
@@ -106,7 +147,9 @@ class SandboxAgent:
             answer=answer.answer,
             tools_offered=[t.id for t in offered],
             tools_used=used,
-            tool_calls=calls,
+            tool_calls=counts.calls,
+            invalid_tool_calls=counts.invalid,
+            repeated_tool_calls=counts.repeated,
             gaps=resolutions,
             discovery=found,
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
@@ -142,22 +185,38 @@ class SandboxAgent:
 
     async def _execute(
         self, run: TrajectoryRun, query: str, found: DiscoveryResult, offered: list[Tool]
-    ) -> tuple[AgentAnswer, list[str], int]:
-        from pydantic_ai import Agent, ModelRetry, UsageLimits
+    ) -> tuple[AgentAnswer, list[str], _Counts]:
+        from pydantic_ai import Agent, ModelRetry, RunContext, UsageLimits
         from pydantic_ai import Tool as ModelTool
         from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
+        from pydantic_ai.tools import ToolDefinition
 
         used: list[str] = []
-        calls = 0
+        counts = _Counts()
+        results: dict[str, Any] = {}
 
         def make(tool: Tool) -> ModelTool:
             async def invoke(**arguments: Any) -> Any:
-                nonlocal calls
-                calls += 1
+                counts.calls += 1
+                # A small model's habits: arguments wrapped in {"arguments": ...}, numbers and
+                # lists as text. Fitted to the schema where the intent is plain.
+                arguments = coercion.arguments_for_schema(arguments, tool.input_schema)
+                key = f"{tool.id} {json.dumps(arguments, sort_keys=True, default=str)}"
+                if key in results:
+                    # The same call again after its result: answer from that result and take
+                    # the tools away, so the next turn is the answer.
+                    counts.repeated += 1
+                    counts.answer_now = True
+                    return {
+                        "result": results[key],
+                        "note": "You already made this call; this is its result. Answer the "
+                        "request now from the results you have.",
+                    }
                 try:
                     result = await run.call(tool.id, arguments)
                 except ArgumentsError as exc:
                     # The model's mistake: it gets the exact paths and fixes its call.
+                    counts.invalid += 1
                     raise ModelRetry(exc.detail) from None
                 except (PathNotAllowedError, PatternTimeoutError, SaturatedError) as exc:
                     # Refused by policy or load: the model may pick another file, a simpler
@@ -167,18 +226,28 @@ class SandboxAgent:
                     used.append(tool.id)
                 if result.is_error:
                     return {"error": result.content}
-                return result.structured if result.structured is not None else result.content
+                value = result.structured if result.structured is not None else result.content
+                results[key] = value
+                return value
 
-            return ModelTool.from_schema(
+            async def available(
+                _: RunContext[None], definition: ToolDefinition
+            ) -> ToolDefinition | None:
+                return None if counts.answer_now else definition
+
+            model_tool = ModelTool.from_schema(
                 invoke,
                 name=provider_tool_name(tool.id),
                 description=tool.description,
                 json_schema=tool.input_schema,
             )
+            model_tool.prepare = available
+            return model_tool
 
         agent = Agent(
             self.model,
-            output_type=AgentAnswer,
+            # A structured answer, or plain text: a small model often just writes the answer.
+            output_type=[AgentAnswer, str],
             instructions=load_prompt("agent"),
             tools=[make(t) for t in offered],
             retries=2,
@@ -212,7 +281,7 @@ class SandboxAgent:
                 "failed with the steps so far.",
             ) from exc
         else:
-            output = result.output
+            output = _answer(result.output, answered_from_tools=bool(used) or not offered)
             usage = result.usage
             interaction.update(
                 requests=usage.requests,
@@ -227,4 +296,4 @@ class SandboxAgent:
             execution_time=time.perf_counter() - began,
             success=output.completed,
         )
-        return output, used, calls
+        return output, used, counts

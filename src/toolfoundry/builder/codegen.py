@@ -17,7 +17,13 @@ from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 
-from toolfoundry.builder.models import REQUIRED_FILES, BuildRequirement, GeneratedFiles
+from toolfoundry.builder.functions import (
+    FunctionCodeError,
+    clean_module,
+    extract_code,
+    render_files,
+)
+from toolfoundry.builder.models import REQUIRED_FILES, BuildRequirement, Example, GeneratedFiles
 from toolfoundry.builder.requirements_analysis import Specification
 from toolfoundry.llm import load_prompt
 
@@ -42,6 +48,10 @@ class CodegenFormatError(ValueError):
             parts.append(f"missing {', '.join(missing)}")
         parts += problems
         after = f" after {attempts} answers" if attempts > 1 else ""
+        if not missing and problems and problems[0].startswith("no usable function code"):
+            # The small contract: one block of function code was asked for.
+            super().__init__(f"the model's answer{after} held {'; '.join(parts)}")
+            return
         super().__init__(
             f"the model's answer is not one fenced block per file{after}: {'; '.join(parts)}. "
             "Each file must be a block whose opening fence names it, e.g. ```python server.py"
@@ -129,7 +139,7 @@ def fenced(name: str, text: str) -> str:
     return f"{fence}{info} {name}\n{text.rstrip()}\n{fence}"
 
 
-def render_files(files: GeneratedFiles) -> str:
+def show_files(files: GeneratedFiles) -> str:
     ordered = [n for n in REQUIRED_FILES if n in files.files]
     ordered += sorted(set(files.files) - set(ordered))
     return "\n\n".join(fenced(name, files.files[name]) for name in ordered)
@@ -169,7 +179,7 @@ def repair_prompt(
         output = "[… earlier output cut …]\n" + output[-_OUTPUT_CHARS:]
     sections = [
         generation_prompt(requirement, spec, resources).removesuffix("Write the four files now."),
-        f"## Previous attempt (iteration {iteration})\n\n{render_files(previous)}",
+        f"## Previous attempt (iteration {iteration})\n\n{show_files(previous)}",
         f"## Failure: {error_class}\n\nThe exact failing output:\n\n{fenced('output.txt', output)}",
         f"## Repair strategy: {strategy}\n\n{instruction}",
         "Answer with all four corrected files now.",
@@ -209,6 +219,79 @@ def _bullets(items: list[str]) -> str:
     return "\n".join(f"- {item}" for item in items)
 
 
+_FUNCTION_OUTPUT_CHARS = 2500
+# pytest's preamble tells a small model nothing.
+_NOISE = re.compile(r"^(platform |rootdir|cachedir|plugins|collected|configfile|=+ test session)")
+
+
+def functions_prompt(requirement: BuildRequirement, resources: str = "") -> str:
+    """The first request of the small contract: the request and its examples as calls."""
+    sections = [f"## Request\n\n{requirement.description}"]
+    if requirement.technical_specs:
+        sections.append("## Technical specs\n\n" + _bullets(requirement.technical_specs))
+    if requirement.examples:
+        sections.append(
+            "## Examples (your function called like this returns the value)\n\n"
+            + _bullets([_example_call(e) for e in requirement.examples])
+        )
+    if requirement.dependencies:
+        sections.append(
+            "## Packages to use (installed for you)\n\n" + _bullets(requirement.dependencies)
+        )
+    if requirement.constraints:
+        sections.append("## Constraints\n\n" + _bullets(requirement.constraints))
+    if requirement.network:
+        sections.append("## Network\n\nThe tool may use the network.")
+    if resources:
+        sections.append(f"## Resources found\n\n{resources}")
+    sections.append("Write the code now, in one ```python block.")
+    return "\n\n".join(sections)
+
+
+def functions_repair_prompt(
+    requirement: BuildRequirement,
+    *,
+    previous_code: str,
+    error_class: str,
+    failing_output: str,
+    strategy: str,
+    instruction: str,
+    resources: str = "",
+) -> str:
+    """A repair round of the small contract: the code that failed, the essential failing output
+    (the assertion with its values, the traceback) and the strategy's instruction."""
+    output = fenced("output.txt", essential_output(failing_output))
+    sections = [
+        functions_prompt(requirement, resources).removesuffix(
+            "Write the code now, in one ```python block."
+        ),
+        f"## Your previous code\n\n{fenced('code.py', previous_code)}",
+        f"## What failed ({error_class})\n\n{output}",
+        f"## Fix ({strategy})\n\n{instruction} The server, tests and requirements are "
+        "rendered from your code: change the code and its imports only.",
+        "Answer with the complete corrected code in one ```python block.",
+    ]
+    return "\n\n".join(s.strip() for s in sections)
+
+
+def essential_output(output: str) -> str:
+    """The failing output without pytest's preamble, its tail when still long."""
+    lines = [line for line in output.splitlines() if not _NOISE.match(line)]
+    text = "\n".join(lines).strip()
+    if len(text) > _FUNCTION_OUTPUT_CHARS:
+        text = "[… cut …]\n" + text[-_FUNCTION_OUTPUT_CHARS:]
+    return text
+
+
+def _example_call(example: Example) -> str:
+    if isinstance(example.input, dict):
+        arguments = ", ".join(f"{k}={v!r}" for k, v in example.input.items())
+    else:
+        arguments = repr(example.input)
+    tool = example.tool or "f"
+    return f"`{tool}({arguments})` → `{example.expected!r}`"
+
+
 @dataclass
 class Generation:
     """One answer of the model that parsed."""
@@ -218,6 +301,8 @@ class Generation:
     answers: int
     """How many answers it took (1 + format retries used)."""
     duration_s: float
+    code: str | None = None
+    """The model's own code, for the small contract (the files are rendered around it)."""
 
 
 class CodeGenerator:
@@ -230,6 +315,8 @@ class CodeGenerator:
         self.model = model
         self.format_retries = format_retries
         self.request_timeout = request_timeout
+        # A few functions fit easily; a small model that rambles is cut off early.
+        self.max_tokens = 1200
 
     async def generate(self, prompt: str, *, repair: bool = False) -> Generation:
         system = load_prompt("codegen") + ("\n\n" + load_prompt("heal") if repair else "")
@@ -269,4 +356,61 @@ class CodeGenerator:
             answer=answers[-1],
             answers=len(answers),
             duration_s=round(time.monotonic() - started, 3),
+        )
+
+    async def generate_functions(
+        self, prompt: str, requirement: BuildRequirement, *, repair: bool = False
+    ) -> Generation:
+        """The small contract: the model writes the tool functions, read leniently; the four
+        files are rendered around them. An answer without usable code is sent back once per
+        retry with what was missing."""
+        system = load_prompt("functions") + (
+            "\n\n" + load_prompt("functions_repair") if repair else ""
+        )
+        agent: Agent[None, str] = Agent(
+            self.model,
+            output_type=str,
+            system_prompt=system,
+            retries={"output": self.format_retries},
+            model_settings=ModelSettings(
+                timeout=self.request_timeout, temperature=0.2, max_tokens=self.max_tokens
+            ),
+        )
+        answers: list[str] = []
+        errors: list[str] = []
+        parsed: list[tuple[str, GeneratedFiles]] = []
+
+        @agent.output_validator
+        def usable_code(_: RunContext[None], answer: str) -> str:
+            answers.append(answer)
+            try:
+                code = extract_code(answer)
+                # The model is shown its own code back without the rendered boilerplate.
+                parsed.append((clean_module(code)[0], render_files(code, requirement)))
+            except (FunctionCodeError, ValidationError, SyntaxError) as exc:
+                errors.append(str(exc))
+                raise ModelRetry(
+                    f"{exc}. Answer with the complete code in one ```python block."
+                ) from exc
+            return answer
+
+        started = time.monotonic()
+        try:
+            await agent.run(prompt)
+        except UnexpectedModelBehavior as exc:
+            if not errors:
+                raise
+            raise CodegenFormatError(
+                [],
+                [f"no usable function code: {errors[-1]}"],
+                attempts=len(answers),
+                answer=answers[-1] if answers else "",
+            ) from exc
+        code, files = parsed[-1]
+        return Generation(
+            files=files,
+            answer=answers[-1],
+            answers=len(answers),
+            duration_s=round(time.monotonic() - started, 3),
+            code=code,
         )

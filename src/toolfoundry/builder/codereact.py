@@ -15,16 +15,20 @@ import json
 import shutil
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, Field, ValidationError
+from pydantic_ai.exceptions import ModelAPIError
 from pydantic_ai.models import Model
 
 from toolfoundry.builder.abstraction import AbstractionReport, check_abstraction
 from toolfoundry.builder.codegen import (
     CodeGenerator,
     CodegenFormatError,
+    functions_prompt,
+    functions_repair_prompt,
     generation_prompt,
     repair_prompt,
 )
@@ -41,6 +45,7 @@ from toolfoundry.builder.healing import (
     classify_security,
     classify_syntax,
     classify_validation,
+    progress,
 )
 from toolfoundry.builder.models import (
     BuildRequirement,
@@ -146,6 +151,16 @@ class _Passed:
 
 
 @dataclass
+class _Best:
+    score: tuple[int, int]
+    """(stage reached, examples reproduced)."""
+    files: GeneratedFiles
+    code: str | None
+    repair: _Repair
+    iteration: int
+
+
+@dataclass
 class _LoopState:
     requirement: BuildRequirement
     spec: Specification
@@ -153,6 +168,13 @@ class _LoopState:
     iterations: list[CodeReActIteration] = field(default_factory=list)
     previous: GeneratedFiles | None = None
     """The files of the last iteration, shown to the model in a repair round."""
+    previous_code: str | None = None
+    """The model's own code of the last iteration (the small contract)."""
+    best: _Best | None = None
+    """The failed attempt that got furthest: a worse one is not built upon."""
+    seen: set[str] = field(default_factory=set)
+    """Attempts already checked (normalised code): a repeat cannot do better."""
+    contract: Literal["functions", "files"] = "functions"
     tried: list[tuple[StrategyName, ErrorClass]] = field(default_factory=list)
     healing: list[HealingOutcome] = field(default_factory=list)
     environment: EnvironmentResult | None = None
@@ -186,9 +208,18 @@ class CodeReActLoop:
         max_iterations: int = 5,
         format_retries: int = 2,
         timeout: float | None = None,
+        contract: Literal["auto", "functions", "files"] = "auto",
+        analysis: Literal["auto", "model", "fallback"] = "auto",
     ) -> None:
         """`timeout`: seconds for the whole loop; an iteration that would not fit is not begun
-        (the build service's own timeout still bounds everything)."""
+        (the build service's own timeout still bounds everything). `contract`: what the model
+        writes — only the tool functions (the service renders server, requirements, tests and
+        README around them) or all four files; `auto` asks for the functions when the request
+        has examples to test them with, else for the files (the model's tests are the check).
+        `analysis`: whether the model writes the specification; `auto` asks it only when the
+        request has no examples to define it."""
+        self.contract = contract
+        self.analysis = analysis
         self.model = model
         self.web_agent = web_agent
         self.healer = healer or Healer()
@@ -209,11 +240,16 @@ class CodeReActLoop:
         started = time.monotonic()
         first_timing = len(workspace.timings)
         with workspace.phase("analysing"):
-            spec = await analyse(source, self.model)
+            spec = await analyse(source, self.model if self._model_analyses(requirement) else None)
         on_progress(f"specification ({spec.mode}): {spec.to_prompt()[:400]}")
         findings = await self._research(spec, workspace, on_progress)
         resources = findings.to_prompt() if findings else ""
-        state = _LoopState(requirement=requirement, spec=spec, resources=resources)
+        state = _LoopState(
+            requirement=requirement,
+            spec=spec,
+            resources=resources,
+            contract=self._contract(requirement),
+        )
         result = LoopResult(
             success=False,
             specification=spec,
@@ -239,6 +275,18 @@ class CodeReActLoop:
             )
         result.metrics = self._metrics(result, state, workspace.timings[first_timing:], started)
         return result
+
+    def _contract(self, requirement: BuildRequirement) -> Literal["functions", "files"]:
+        if self.contract == "auto":
+            return "functions" if requirement.examples else "files"
+        return self.contract
+
+    def _model_analyses(self, requirement: BuildRequirement) -> bool:
+        if self.analysis == "auto":
+            # Examples already fix the function's shape; a small model's analysis of them costs
+            # minutes and mostly fails validation.
+            return not requirement.examples
+        return self.analysis == "model"
 
     async def _research(
         self, spec: Specification, workspace: BuildWorkspace, on_progress: ProgressCallback
@@ -277,7 +325,30 @@ class CodeReActLoop:
             prompt = self._prompt(state, repair)
             try:
                 with workspace.phase("generating"):
-                    generation = await self.generator.generate(prompt, repair=repair is not None)
+                    if state.contract == "functions":
+                        generation = await self.generator.generate_functions(
+                            prompt, state.requirement, repair=repair is not None
+                        )
+                    else:
+                        generation = await self.generator.generate(
+                            prompt, repair=repair is not None
+                        )
+            except ModelAPIError as exc:
+                # The model server failed or timed out: no new code can come from it now.
+                record.outcome, record.error_class = "failed", "model_unavailable"
+                record.error = f"{type(exc).__name__}: {exc}"[:400]
+                if state.passed is not None:
+                    await self._restore(state.passed, state, workspace)
+                    record.decision = self._kept(state, "the model stopped answering")
+                    self._close(record, workspace, timing_mark, iteration_started, on_progress)
+                    return
+                record.decision = "stop: the model did not answer"
+                self._close(record, workspace, timing_mark, iteration_started, on_progress)
+                raise _Stop(
+                    f"the model did not answer: {record.error}",
+                    phase="generating",
+                    error_class="model_unavailable",
+                ) from exc
             except CodegenFormatError as exc:
                 record.outcome, record.error_class = "malformed", "malformed_answer"
                 record.error, record.output, record.answers = (
@@ -294,8 +365,24 @@ class CodeReActLoop:
                 self._close(record, workspace, timing_mark, iteration_started, on_progress)
                 raise _Stop(str(exc), phase="generating", error_class="malformed_answer") from exc
             files = state.previous = generation.files
+            state.previous_code = generation.code
             record.code, record.files = files.files, sorted(files.files)
             record.answers = generation.answers
+            fingerprint = _fingerprint(generation.code or files.server)
+            if fingerprint in state.seen and state.passed is None:
+                record.outcome, record.error_class = "failed", "repeated_attempt"
+                record.error = "the model answered with code it had already tried"
+                record.decision = "stop: a repeated attempt cannot do better"
+                self._close(record, workspace, timing_mark, iteration_started, on_progress)
+                raise _Stop(
+                    "the model repeated an attempt that already failed"
+                    + (f" ({state.last_failure.summary})" if state.last_failure else ""),
+                    phase="generating",
+                    error_class=state.last_failure.error_class
+                    if state.last_failure
+                    else "repeated_attempt",
+                )
+            state.seen.add(fingerprint)
             check = await self._check(files, state, workspace, on_progress)
             helped = self._learn(repair, check, record, state)
             if check.failure is None:
@@ -326,6 +413,7 @@ class CodeReActLoop:
                 instruction=plan.instruction,
                 plan=plan,
             )
+            repair = self._build_on_best(state, check, files, repair, number)
             ranking = ", ".join(f"{name} {rate:.2f}" for name, rate in plan.ranking)
             verdict = ""
             if helped is not None:
@@ -343,6 +431,30 @@ class CodeReActLoop:
             f"{last.stage} with {last.error_class}: {last.summary}",
             phase=last.stage,
             error_class=last.error_class,
+        )
+
+    @staticmethod
+    def _build_on_best(
+        state: _LoopState, check: _Check, files: GeneratedFiles, repair: _Repair, number: int
+    ) -> _Repair:
+        """Keep the best failed attempt: when this one got less far, the next round repairs the
+        best one (shown with its own failure) instead of the worse."""
+        assert check.failure is not None
+        reproduced = sum(e.passed for e in check.validation.examples) if check.validation else 0
+        score = (progress(check.failure), reproduced)
+        best = state.best
+        if best is None or score >= best.score:
+            state.best = _Best(score, files, state.previous_code, repair, number)
+            return repair
+        state.previous, state.previous_code = best.files, best.code
+        return _Repair(
+            error_class=best.repair.error_class,
+            output=best.repair.output,
+            strategy=repair.strategy,
+            instruction=f"{repair.instruction} (Your latest attempt got less far — it failed "
+            f"with {check.failure.error_class}: {check.failure.summary[:200]} — so this is "
+            f"the better attempt of iteration {best.iteration}; repair it.)",
+            plan=repair.plan,
         )
 
     def _out_of_time(self, number: int, state: _LoopState, started: float) -> bool:
@@ -373,6 +485,18 @@ class CodeReActLoop:
         )
 
     def _prompt(self, state: _LoopState, repair: _Repair | None) -> str:
+        if state.contract == "functions":
+            if repair is None or state.previous_code is None:
+                return functions_prompt(state.requirement, state.resources)
+            return functions_repair_prompt(
+                state.requirement,
+                previous_code=state.previous_code,
+                error_class=repair.error_class,
+                failing_output=repair.output,
+                strategy=repair.strategy,
+                instruction=repair.instruction,
+                resources=state.resources,
+            )
         if repair is None or state.previous is None:
             return generation_prompt(state.requirement, state.spec, state.resources)
         return repair_prompt(
@@ -639,6 +763,14 @@ def _dependencies(files: GeneratedFiles, requirement: BuildRequirement) -> list[
     except ValidationError as exc:
         raise ValueError(str(exc)) from exc
     return deps
+
+
+def _fingerprint(code: str) -> str:
+    """Code up to formatting and comments."""
+    try:
+        return ast.dump(ast.parse(code))
+    except SyntaxError:
+        return " ".join(code.split())
 
 
 def _reset(workspace: BuildWorkspace) -> None:

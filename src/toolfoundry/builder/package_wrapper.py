@@ -25,6 +25,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel, Field
 
+from toolfoundry.builder import coercion
 from toolfoundry.builder.environment import FASTMCP_REQUIREMENT, EnvironmentResult
 from toolfoundry.builder.models import (
     BuildRequirement,
@@ -68,6 +69,8 @@ class WrappedParameter(BaseModel):
     positional: bool
     """Passed positionally (positional-only, or before any dropped parameter)."""
     description: str | None = None
+    declared: bool = True
+    """Whether the source annotates it; an undeclared one is typed by the probe that worked."""
 
 
 class Candidate(BaseModel):
@@ -77,6 +80,8 @@ class Candidate(BaseModel):
     """Where it is imported from, shortest public path first (`markdown.markdown`)."""
     module: str
     name: str
+    owner: str | None = None
+    """For a method: the class of `module` it is called on, built without arguments."""
     summary: str = ""
     parameters: list[WrappedParameter] = Field(default_factory=list)
     returns: str | None = None
@@ -86,6 +91,27 @@ class Candidate(BaseModel):
     def search_text(self) -> str:
         return f"{self.name} {self.path} {self.summary} {' '.join(p.name for p in self.parameters)}"
 
+    def typed(self, types: dict[str, str]) -> Candidate:
+        """A copy whose parameters declare the annotations the probes found working."""
+        parameters = [
+            p.model_copy(update={"annotation": types[p.name], "declared": True})
+            if p.name in types and not p.declared
+            else p
+            for p in self.parameters
+        ]
+        return self.model_copy(update={"parameters": parameters})
+
+
+class Binding(BaseModel):
+    """One way of calling a candidate on an example's input."""
+
+    arguments: dict[str, Any]
+    """By parameter name: what the generated tool is called with."""
+    positional: list[Any] = Field(default_factory=list)
+    keywords: dict[str, Any] = Field(default_factory=dict)
+    types: dict[str, str] = Field(default_factory=dict)
+    """Annotations for undeclared parameters, from the values passed."""
+
 
 class ProbeResult(BaseModel):
     candidate: str
@@ -93,6 +119,8 @@ class ProbeResult(BaseModel):
     passed: bool
     actual: Any = None
     error: str | None = None
+    binding: Binding | None = None
+    """The binding that reproduced the example (or the first tried, when none did)."""
 
 
 class WrappedTool(BaseModel):
@@ -100,6 +128,8 @@ class WrappedTool(BaseModel):
     candidate: Candidate
     examples: list[int] = Field(default_factory=list)
     """Indexes of the requirement's examples this tool reproduces."""
+    arguments: dict[int, dict[str, Any]] = Field(default_factory=dict)
+    """The tool's arguments for each of those examples (typed as the function wants them)."""
 
 
 class WrapResult(BaseModel):
@@ -120,7 +150,7 @@ class PackageWrapper:
         embed: Embed | None = None,
         max_tools: int = 3,
         probe_candidates: int = 8,
-        probe_timeout: float = 60.0,
+        probe_timeout: float = 120.0,
     ) -> None:
         self.embed = embed
         self.max_tools = max_tools
@@ -156,26 +186,25 @@ class PackageWrapper:
         )
         probes: list[ProbeResult] = []
         if requirement.examples:
-            shortlist = [
-                c for c in ranked[: self.probe_candidates] if _fits_examples(c, requirement)
-            ]
+            fitting = [c for c in ranked if _fits_examples(c, requirement)]
+            shortlist = fitting[: self.probe_candidates]
+            if not shortlist:
+                raise PackageWrapError(
+                    "no function of the best matches takes the examples' inputs ("
+                    + ", ".join(_shape(c) for c in ranked[:5])
+                    + '); give examples with named arguments, e.g. \'{"text": "…"}=>…\''
+                )
             _emit(on_progress, f"trying {len(shortlist)} candidates on the examples in the sandbox")
             probes = await probe(
                 shortlist, requirement.examples, env, sandbox, build_dir, timeout=self.probe_timeout
             )
             chosen = _cover_examples(shortlist, probes, len(requirement.examples), self.max_tools)
             if chosen is None:
-                raise PackageWrapError(
-                    "no function reproduces the examples: "
-                    + "; ".join(
-                        f"{p.candidate} on example {p.example} → {p.error or repr(p.actual)[:80]}"
-                        for p in probes
-                    )
-                )
+                raise PackageWrapError(_no_match_reason(probes, requirement))
         else:
             top = ranked[0].score
             chosen = [(c, []) for c in ranked[: self.max_tools] if c.score >= 0.75 * top]
-        tools = _name_tools(chosen)
+        tools = _name_tools(chosen, probes)
         _emit(
             on_progress, "wrapping " + ", ".join(f"{t.candidate.path} as {t.name}" for t in tools)
         )
@@ -202,11 +231,11 @@ def introspect(package: str, site_packages: Path) -> list[Candidate]:
             continue
         if not isinstance(module, griffe.Module):
             continue
-        for path, function in _public_functions(module, 0):
+        for path, function, owner in _public_functions(module, 0):
             target = function.path
             current = candidates.get(target)
             if current is None or len(path) < len(current.path):
-                candidate = _candidate(path, function)
+                candidate = _candidate(path, function, owner=owner)
                 if candidate is not None:
                     candidates[target] = candidate
             if len(candidates) >= _MAX_CANDIDATES:
@@ -241,7 +270,10 @@ def _names_from_record(record: Path) -> list[str]:
     return sorted(names)
 
 
-def _public_functions(module: griffe.Module, depth: int) -> Iterator[tuple[str, griffe.Function]]:
+def _public_functions(
+    module: griffe.Module, depth: int
+) -> Iterator[tuple[str, griffe.Function, str | None]]:
+    """(import path, function, owning class or None); module-level functions before methods."""
     for name, member in list(module.members.items()):
         if name.startswith("_"):
             continue
@@ -252,7 +284,13 @@ def _public_functions(module: griffe.Module, depth: int) -> Iterator[tuple[str, 
             if kind is griffe.Kind.FUNCTION:
                 target = member.final_target if member.is_alias else member
                 if isinstance(target, griffe.Function):
-                    yield f"{module.path}.{name}", target
+                    yield f"{module.path}.{name}", target, None
+            elif kind is griffe.Kind.CLASS and depth == 0 and not _EXCEPTION.search(name):
+                # Only the classes the package itself exports: its documented entry points.
+                target = member.final_target if member.is_alias else member
+                if isinstance(target, griffe.Class) and _no_argument_constructor(target):
+                    for method_name, method in _public_methods(target):
+                        yield f"{module.path}.{name}.{method_name}", method, name
             elif (
                 kind is griffe.Kind.MODULE
                 and not member.is_alias
@@ -265,17 +303,60 @@ def _public_functions(module: griffe.Module, depth: int) -> Iterator[tuple[str, 
             continue
 
 
+_EXCEPTION = re.compile(r"(?:Error|Exception|Warning)$")
+
+
+def _no_argument_constructor(cls: griffe.Class) -> bool:
+    """Whether `cls()` needs no argument (per its `__init__`, inherited ones included)."""
+    try:
+        init = cls.all_members.get("__init__")
+        if init is None:
+            return True
+        init = init.final_target if init.is_alias else init
+    except (griffe.AliasResolutionError, griffe.CyclicAliasError, KeyError):
+        return False
+    if not isinstance(init, griffe.Function):
+        return False
+    return all(
+        p.default is not None
+        or p.name in ("self", "cls")
+        or p.kind in (griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword)
+        for p in init.parameters
+    )
+
+
+def _public_methods(cls: griffe.Class) -> Iterator[tuple[str, griffe.Function]]:
+    try:
+        members = list(cls.all_members.items())
+    except (griffe.AliasResolutionError, griffe.CyclicAliasError):
+        return
+    for name, member in members:
+        if name.startswith("_"):
+            continue
+        try:
+            target = member.final_target if member.is_alias else member
+        except (griffe.AliasResolutionError, griffe.CyclicAliasError):
+            continue
+        if isinstance(target, griffe.Function) and "property" not in target.labels:
+            yield name, target
+
+
 def _public_alias(module: griffe.Module, name: str) -> bool:
     """A re-exported name counts when `__all__` lists it (or the module has no `__all__`)."""
     exports = module.exports
     return exports is None or name in exports
 
 
-def _candidate(path: str, function: griffe.Function) -> Candidate | None:
+def _candidate(
+    path: str, function: griffe.Function, *, owner: str | None = None
+) -> Candidate | None:
     descriptions = _parameter_descriptions(function)
     parameters: list[WrappedParameter] = []
     dropped = False
-    for parameter in function.parameters:
+    bound = owner is not None and "staticmethod" not in function.labels
+    for index, parameter in enumerate(function.parameters):
+        if bound and index == 0:
+            continue  # self (or cls): the instance supplies it
         kind = parameter.kind
         if kind in (griffe.ParameterKind.var_positional, griffe.ParameterKind.var_keyword):
             continue
@@ -291,8 +372,9 @@ def _candidate(path: str, function: griffe.Function) -> Candidate | None:
                     name=parameter.name,
                     annotation=annotation or "str",
                     required=True,
-                    positional=kind is griffe.ParameterKind.positional_only or not dropped,
+                    positional=_positional(kind, dropped),
                     description=descriptions.get(parameter.name),
+                    declared=annotation is not None,
                 )
             )
             continue
@@ -310,15 +392,16 @@ def _candidate(path: str, function: griffe.Function) -> Candidate | None:
                 annotation=annotation,
                 required=False,
                 default=repr(default),
-                positional=kind is griffe.ParameterKind.positional_only or not dropped,
+                positional=_positional(kind, dropped),
                 description=descriptions.get(parameter.name),
             )
         )
     docstring = function.docstring.value if function.docstring else ""
     return Candidate(
         path=path,
-        module=path.rsplit(".", 1)[0],
+        module=path.rsplit(".", 2 if owner else 1)[0],
         name=path.rsplit(".", 1)[1],
+        owner=owner,
         summary=docstring.strip().split("\n\n", 1)[0].replace("\n", " ")[:300],
         parameters=parameters,
         returns=_json_type(function.returns),
@@ -326,6 +409,14 @@ def _candidate(path: str, function: griffe.Function) -> Candidate | None:
 
 
 _UNSUPPORTED = object()
+
+
+def _positional(kind: griffe.ParameterKind | None, dropped: bool) -> bool:
+    """Passed by position: positional-only ones always, positional-or-keyword ones while no
+    earlier parameter was dropped; keyword-only ones never."""
+    if kind is griffe.ParameterKind.positional_only:
+        return True
+    return kind is griffe.ParameterKind.positional_or_keyword and not dropped
 
 
 def _literal_default(source: str) -> Any:
@@ -417,7 +508,7 @@ def rank(
     query_tokens = _tokens(query)
     scored = []
     for candidate in candidates:
-        name_tokens = _tokens(f"{candidate.name} {candidate.module}")
+        name_tokens = _tokens(f"{candidate.name} {candidate.owner or ''} {candidate.module}")
         doc_tokens = _tokens(candidate.search_text())
         overlap = sum(
             2.0 if token in name_tokens else 1.0 if token in doc_tokens else 0.0
@@ -426,6 +517,8 @@ def rank(
         lexical = overlap / (2.0 * len(query_tokens)) if query_tokens else 0.0
         # Prefer the shallow, documented, callable-with-the-examples functions.
         lexical -= 0.03 * (candidate.path.count(".") - 1)
+        if candidate.path.count(".") == 1:
+            lexical += 0.1  # a top-level convenience function is the package's front door
         if not candidate.summary:
             lexical -= 0.05
         if requirement.examples and not _fits_examples(candidate, requirement):
@@ -447,7 +540,7 @@ def rank(
 def _tokens(text: str) -> set[str]:
     words = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", text)
     tokens = set()
-    for word in re.findall(r"[A-Za-z][A-Za-z0-9]*", words):
+    for word in re.findall(r"[A-Za-z]+", words):  # num2words → num, words
         token = word.lower()
         if token in _STOP_WORDS or len(token) < 2:
             continue
@@ -459,24 +552,89 @@ def _tokens(text: str) -> set[str]:
 
 def _fits_examples(candidate: Candidate, requirement: BuildRequirement) -> bool:
     """Whether every example's input can be passed to the candidate."""
-    required = [p for p in candidate.parameters if p.required]
-    names = {p.name for p in candidate.parameters}
-    for example in requirement.examples:
-        if isinstance(example.input, str):
-            if len(required) > 1 or (not required and not candidate.parameters):
-                return False
-        elif not set(example.input) <= names or not {p.name for p in required} <= set(
-            example.input
-        ):
-            return False
-    return True
+    return all(_bindings(candidate, e.input) for e in requirement.examples)
 
 
-def _call_arguments(candidate: Candidate, value: dict[str, Any] | str) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return value
-    required = [p for p in candidate.parameters if p.required] or candidate.parameters[:1]
-    return {required[0].name: value}
+def _shape(candidate: Candidate) -> str:
+    params = ", ".join(p.name + ("" if p.required else "=…") for p in candidate.parameters)
+    return f"{candidate.path}({params})"
+
+
+_MAX_BINDINGS = 4
+
+
+def _bindings(candidate: Candidate, value: dict[str, Any] | str) -> list[Binding]:
+    """The ways worth trying to call `candidate` on an example's input, most likely first: a
+    text goes to the one required (or first) parameter in each type it may stand for; named
+    arguments go by name, or — when no name matches — in order."""
+    parameters = candidate.parameters
+    required = [p for p in parameters if p.required]
+    if isinstance(value, str):
+        if len(required) > 1 or not parameters:
+            return []
+        target = required[0] if required else parameters[0]
+        options = coercion.variants(value, target.annotation if target.declared else None)
+        return [
+            _binding(
+                parameters,
+                {target.name: v},
+                types={} if target.declared else {target.name: annotation},
+            )
+            for v, annotation in options[:_MAX_BINDINGS]
+        ]
+    names = {p.name: p for p in parameters}
+    if set(value) <= set(names) and {p.name for p in required} <= set(value):
+        arguments = {n: _typed_value(names[n], v) for n, v in value.items()}
+        return [_binding(parameters, arguments, types=_value_types(parameters, arguments))]
+    if not set(value) & set(names) and len(required) <= len(value) <= len(parameters):
+        ordered = zip(parameters, value.values(), strict=False)
+        arguments = {p.name: _typed_value(p, v) for p, v in ordered}
+        return [_binding(parameters, arguments, types=_value_types(parameters, arguments))]
+    return []
+
+
+_VALUE_TYPES = {bool: "bool", int: "int", float: "float", str: "str", list: "list", dict: "dict"}
+
+
+def _value_types(parameters: list[WrappedParameter], arguments: dict[str, Any]) -> dict[str, str]:
+    """Annotations for undeclared parameters from the JSON values passed (a list → `list`)."""
+    return {
+        p.name: _VALUE_TYPES[type(arguments[p.name])]
+        for p in parameters
+        if not p.declared and p.name in arguments and type(arguments[p.name]) in _VALUE_TYPES
+    }
+
+
+def _typed_value(parameter: WrappedParameter, value: Any) -> Any:
+    """A text value for a parameter that declares another type, converted when it can be."""
+    if isinstance(value, str) and parameter.declared:
+        options = coercion.variants(value, parameter.annotation)
+        if options:
+            return options[0][0]
+    return value
+
+
+def _binding(
+    parameters: list[WrappedParameter],
+    arguments: dict[str, Any],
+    *,
+    types: dict[str, str] | None = None,
+) -> Binding:
+    """Positional parameters go by position while they are all given (in signature order),
+    everything else by keyword."""
+    positional: list[Any] = []
+    keywords: dict[str, Any] = {}
+    by_position = True
+    for parameter in parameters:
+        if parameter.name not in arguments:
+            by_position = False
+            continue
+        if parameter.positional and by_position:
+            positional.append(arguments[parameter.name])
+        else:
+            by_position = False
+            keywords[parameter.name] = arguments[parameter.name]
+    return Binding(arguments=arguments, positional=positional, keywords=keywords, types=types or {})
 
 
 async def probe(
@@ -488,22 +646,27 @@ async def probe(
     *,
     timeout: float = 60.0,  # noqa: ASYNC109 - a timed-out probe is a result, not an error
 ) -> list[ProbeResult]:
-    """Call each candidate on each example in the sandbox; one process for all of them."""
-    cases = [
-        {
-            "candidate": c.path,
-            "module": c.module,
-            "name": c.name,
-            "example": i,
-            "positional": [args[p.name] for p in c.parameters if p.positional and p.name in args],
-            "keywords": {
-                p.name: args[p.name] for p in c.parameters if not p.positional and p.name in args
-            },
-        }
-        for c in candidates
-        for i, e in enumerate(examples)
-        for args in [_call_arguments(c, e.input)]
-    ]
+    """Call each candidate on each example, in every binding worth trying, in the sandbox (one
+    process for all of them); one result per candidate and example: the first binding that
+    reproduced it, else the first binding's failure."""
+    plans: dict[tuple[str, int], list[Binding]] = {}
+    cases = []
+    for c in candidates:
+        for i, e in enumerate(examples):
+            bindings = plans[(c.path, i)] = _bindings(c, e.input)
+            cases += [
+                {
+                    "candidate": c.path,
+                    "module": c.module,
+                    "owner": c.owner,
+                    "name": c.name,
+                    "example": i,
+                    "binding": b,
+                    "positional": binding.positional,
+                    "keywords": binding.keywords,
+                }
+                for b, binding in enumerate(bindings)
+            ]
     if not cases:
         return []
     probe_dir = build_dir / "probe"
@@ -511,35 +674,39 @@ async def probe(
     spec = env.sandbox_spec(probe_dir, build_dir / "work")
     argv = [str(env.python), str(probe_dir / "probe.py"), str(probe_dir / "cases.json")]
     run = await sandbox.run(argv, spec, timeout=timeout)
-    outcomes: dict[tuple[str, int], dict[str, Any]] = {}
+    outcomes: dict[tuple[str, int, int], dict[str, Any]] = {}
     for line in run.stdout.splitlines():
         try:
             record = json.loads(line)
-        except ValueError:
+            outcomes[(record["candidate"], record["example"], record["binding"])] = record
+        except (ValueError, KeyError, TypeError):
             continue
-        outcomes[(record["candidate"], record["example"])] = record
     results = []
-    for case in cases:
-        record = outcomes.get((case["candidate"], case["example"]))
-        expected = examples[case["example"]].expected
-        if record is None:
-            error = "probe timed out" if run.timed_out else f"no result: {run.stderr[-300:]}"
-            results.append(
-                ProbeResult(
-                    candidate=case["candidate"], example=case["example"], passed=False, error=error
+    for (path, index), bindings in plans.items():
+        expected = examples[index].expected
+        tried: list[ProbeResult] = []
+        for b, binding in enumerate(bindings):
+            record = outcomes.get((path, index, b))
+            if record is None:
+                error = "probe timed out" if run.timed_out else f"no result: {run.stderr[-300:]}"
+                tried.append(
+                    ProbeResult(
+                        candidate=path, example=index, passed=False, error=error, binding=binding
+                    )
                 )
-            )
-        else:
+                continue
             actual = record.get("value")
-            results.append(
+            tried.append(
                 ProbeResult(
-                    candidate=case["candidate"],
-                    example=case["example"],
+                    candidate=path,
+                    example=index,
                     passed="error" not in record and outputs_match(expected, actual),
                     actual=actual,
                     error=record.get("error"),
+                    binding=binding,
                 )
             )
+        results.append(next((t for t in tried if t.passed), tried[0]))
     return results
 
 
@@ -551,7 +718,8 @@ def _write_probe(probe_dir: Path, cases: list[dict[str, Any]]) -> None:
         (probe_dir / name).chmod(0o644)
 
 
-# Runs inside the sandbox; imports are by name because the candidates vary per build.
+# Runs inside the sandbox; imports are by name because the candidates vary per build. A method's
+# class is built once, without arguments.
 _PROBE_SCRIPT = """\
 import importlib
 import json
@@ -560,15 +728,37 @@ import sys
 
 
 def _timeout(signum, frame):
-    raise TimeoutError("call timed out")
+    raise TimeoutError("timed out")
+
+
+def _target(case, cache):
+    # Imports and constructors get their own, longer budget than a call: a first import of a
+    # large package on a busy machine is slow, and is paid once.
+    key = (case["module"], case["owner"])
+    if key not in cache:
+        signal.alarm(30)
+        try:
+            owner = importlib.import_module(case["module"])
+            if case["owner"]:
+                owner = getattr(owner, case["owner"])()
+            cache[key] = owner
+        except BaseException as exc:
+            what = f"{case['owner']}()" if case["owner"] else f"import {case['module']}"
+            cache[key] = RuntimeError(f"{what} failed: {type(exc).__name__}: {exc}")
+        finally:
+            signal.alarm(0)
+    if isinstance(cache[key], BaseException):
+        raise cache[key]
+    return getattr(cache[key], case["name"])
 
 
 signal.signal(signal.SIGALRM, _timeout)
+cache = {}
 for case in json.load(open(sys.argv[1], encoding="utf-8")):
-    record = {"candidate": case["candidate"], "example": case["example"]}
+    record = {k: case[k] for k in ("candidate", "example", "binding")}
     try:
+        function = _target(case, cache)
         signal.alarm(10)
-        function = getattr(importlib.import_module(case["module"]), case["name"])
         value = function(*case["positional"], **case["keywords"])
         signal.alarm(0)
         record["value"] = json.loads(json.dumps(value, default=str))
@@ -577,6 +767,19 @@ for case in json.load(open(sys.argv[1], encoding="utf-8")):
         record["error"] = f"{type(exc).__name__}: {exc}"[:300]
     print(json.dumps(record), flush=True)
 """
+
+
+def _no_match_reason(probes: list[ProbeResult], requirement: BuildRequirement) -> str:
+    """Why nothing fits, per candidate: its closest result on each example."""
+    lines = []
+    for result in probes[:12]:
+        example = requirement.examples[result.example]
+        arguments = result.binding.arguments if result.binding else example.input
+        got = f"raised {result.error}" if result.error else f"returned {result.actual!r:.80}"
+        lines.append(
+            f"{result.candidate}(**{arguments!r:.60}) {got} (expected {example.expected!r:.60})"
+        )
+    return "no function reproduces the examples: " + "; ".join(lines)
 
 
 def _cover_examples(
@@ -598,7 +801,11 @@ def _cover_examples(
     return chosen if chosen and not uncovered else None
 
 
-def _name_tools(chosen: list[tuple[Candidate, list[int]]]) -> list[WrappedTool]:
+def _name_tools(
+    chosen: list[tuple[Candidate, list[int]]], probes: list[ProbeResult] | None = None
+) -> list[WrappedTool]:
+    """Tool names, and each tool typed by the bindings that reproduced its examples."""
+    worked = {(p.candidate, p.example): p.binding for p in probes or [] if p.passed and p.binding}
     tools: list[WrappedTool] = []
     used: set[str] = set()
     for candidate, examples in chosen:
@@ -609,7 +816,21 @@ def _name_tools(chosen: list[tuple[Candidate, list[int]]]) -> list[WrappedTool]:
         while name in used:
             name, n = f"{base}_{n}", n + 1
         used.add(name)
-        tools.append(WrappedTool(name=name, candidate=candidate, examples=examples))
+        bindings = {
+            i: worked[(candidate.path, i)] for i in examples if (candidate.path, i) in worked
+        }
+        types: dict[str, str] = {}
+        for binding in bindings.values():
+            for parameter, annotation in binding.types.items():
+                types.setdefault(parameter, annotation)
+        tools.append(
+            WrappedTool(
+                name=name,
+                candidate=candidate.typed(types),
+                examples=examples,
+                arguments={i: b.arguments for i, b in bindings.items()},
+            )
+        )
     return tools
 
 
@@ -648,7 +869,10 @@ def _server_source(
         lines.append("from pydantic import Field")
     lines.append("")
     for tool in tools:
-        lines.append(f"from {tool.candidate.module} import {tool.candidate.name} as _{tool.name}")
+        c = tool.candidate
+        lines.append(f"from {c.module} import {c.owner or c.name} as _{tool.name}")
+    # A method is bound once, on an instance built without arguments.
+    lines += [f"_{t.name} = _{t.name}().{t.candidate.name}" for t in tools if t.candidate.owner]
     server_name = f"{'-'.join(canonicalize_name(p) for p in packages)}-tools"
     lines += ["", f"mcp = FastMCP({json.dumps(server_name)})"]
     if needs_text:
@@ -708,7 +932,10 @@ def _test_source(requirement: BuildRequirement, tools: list[WrappedTool]) -> str
     for tool in tools:
         for index in tool.examples:
             example = requirement.examples[index]
-            arguments = _call_arguments(tool.candidate, example.input)
+            arguments = tool.arguments.get(index)
+            if arguments is None:
+                bindings = _bindings(tool.candidate, example.input)
+                arguments = bindings[0].arguments if bindings else example.input
             cases.append(f"    ({tool.name!r}, {arguments!r}, {example.expected!r}),")
     names = sorted(t.name for t in tools)
     return "\n".join(

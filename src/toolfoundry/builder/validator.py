@@ -20,6 +20,7 @@ from fastmcp.client.transports import StdioTransport
 from jsonschema import Draft202012Validator, SchemaError
 from pydantic import BaseModel, Field
 
+from toolfoundry.builder import coercion
 from toolfoundry.builder.environment import EnvironmentResult
 from toolfoundry.builder.models import (
     BuildRequirement,
@@ -208,20 +209,27 @@ async def _call_example(
 
 
 def example_arguments(value: dict[str, Any] | str, input_schema: dict[str, Any]) -> dict[str, Any]:
-    """Named arguments pass through; a string goes to the tool's one required string parameter."""
-    if isinstance(value, dict):
-        return value
+    """Named arguments pass through; a string goes to the tool's one required parameter (or its
+    only parameter), converted to the type it declares (`"1990"` → 1990 for an integer)."""
     properties: dict[str, Any] = input_schema.get("properties", {})
+    if isinstance(value, dict):
+        names = list(properties)
+        if value and not set(value) & set(names) and len(value) <= len(names):
+            # None of the example's names is the tool's: bound in order, as the package
+            # wrapper's probe bound them (`{"a": …, "b": …}` → `s1`, `s2`).
+            return dict(zip(names, value.values(), strict=False))
+        return value
     required = input_schema.get("required", [])
-    names = [n for n in required if _accepts_string(properties.get(n, {}))]
-    if len(required) == 1 and len(names) == 1:
-        return {names[0]: value}
-    if not required and len(properties) == 1:
-        return {next(iter(properties)): value}
-    raise ValueError(
-        "a string example needs a tool with exactly one required string parameter; "
-        f"this tool requires {required or 'nothing'}"
-    )
+    if len(required) == 1:
+        name = required[0]
+    elif not required and len(properties) == 1:
+        name = next(iter(properties))
+    else:
+        raise ValueError(
+            "a string example needs a tool with exactly one required parameter; "
+            f"this tool requires {required or 'nothing'}"
+        )
+    return {name: coercion.for_schema(value, properties.get(name, {}))}
 
 
 def outputs_match(expected: Any, actual: Any) -> bool:
@@ -250,13 +258,6 @@ def _to_jsonable(value: Any) -> Any:
     if hasattr(value, "__dict__"):
         return vars(value)
     return str(value)
-
-
-def _accepts_string(schema: dict[str, Any]) -> bool:
-    kinds = schema.get("type")
-    if kinds is None and "anyOf" in schema:
-        return any(_accepts_string(s) for s in schema["anyOf"])
-    return kinds == "string" or (isinstance(kinds, list) and "string" in kinds)
 
 
 async def _run_tests(

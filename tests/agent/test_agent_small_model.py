@@ -1,0 +1,98 @@
+"""The agent against a small model's habits, with pydantic-ai's FunctionModel as the model: the
+answer as plain text or fenced JSON, numbers and lists written as text, arguments wrapped in an
+`arguments` object, and the same call repeated after its result."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic_ai.messages import (
+    ModelMessage,
+    ModelResponse,
+    TextPart,
+    ToolCallPart,
+    ToolReturnPart,
+)
+from pydantic_ai.models.function import AgentInfo, FunctionModel
+
+from toolfoundry import Settings, ToolLibrary
+from toolfoundry.trajectory import StepType
+
+QUERY = "describe the numbers 3, 9 and 27: their mean and median"
+TOOL = "stats__descriptive_statistics"
+
+
+@pytest.fixture
+async def library(settings: Settings):  # type: ignore[no-untyped-def]
+    async with ToolLibrary.open(settings.model_copy(update={"load_starters": True})) as lib:
+        yield lib
+
+
+def returned(messages: list[ModelMessage]) -> list[ToolReturnPart]:
+    return [
+        p for p in messages[-1].parts if isinstance(p, ToolReturnPart) and p.outcome == "success"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "answer"),
+    [
+        ({"values": "3, 9, 27"}, "The mean is 13 and the median is 9."),
+        ({"arguments": {"values": ["3", "9", "27"]}}, "The mean is 13 and the median is 9."),
+        (
+            {"values": "[3, 9, 27]"},
+            '```json\n{"answer": "The mean is 13 and the median is 9.", "completed": true}\n```',
+        ),
+    ],
+    ids=["comma-text", "wrapped-strings", "fenced-json-answer"],
+)
+async def test_text_arguments_and_text_answers_are_understood(
+    library: ToolLibrary, arguments: dict[str, object], answer: str
+) -> None:
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        results = returned(messages)
+        if results:
+            assert results[0].content["mean"] == 13  # the tool really ran on the numbers
+            return ModelResponse(parts=[TextPart(answer)])
+        return ModelResponse(parts=[ToolCallPart(TOOL, arguments)])
+
+    result = await library.run_agent(QUERY, model=FunctionModel(respond))
+    assert result.success is True
+    assert result.answer == "The mean is 13 and the median is 9."
+    assert (result.tool_calls, result.invalid_tool_calls) == (1, 0)
+    run = await library.trajectories.get(result.trajectory_id)
+    executions = [s for s in run.steps or [] if s.step_type == StepType.TOOL_EXECUTION]
+    assert [s.success for s in executions] == [True]
+    assert executions[0].input_data["arguments"]["values"] == [3, 9, 27]
+
+
+async def test_a_repeated_call_is_answered_from_its_result_and_the_tools_withdrawn(
+    library: ToolLibrary,
+) -> None:
+    offered: list[list[str]] = []
+
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        offered.append([t.name for t in info.function_tools])
+        if not info.function_tools:
+            return ModelResponse(parts=[TextPart("mean 13, median 9")])
+        # The small model's habit: the same call again after its result.
+        return ModelResponse(parts=[ToolCallPart(TOOL, {"values": [3, 9, 27]})])
+
+    result = await library.run_agent(QUERY, model=FunctionModel(respond))
+    assert result.success is True and result.answer == "mean 13, median 9"
+    assert (result.tool_calls, result.repeated_tool_calls) == (2, 1)
+    assert TOOL in offered[0] and TOOL in offered[1] and offered[2] == []
+    run = await library.trajectories.get(result.trajectory_id)
+    kinds = [s.step_type for s in run.steps or []]
+    assert kinds.count(StepType.TOOL_EXECUTION) == 1  # the repeat did not run the tool again
+
+
+async def test_a_text_answer_without_any_tool_result_is_not_complete(
+    library: ToolLibrary,
+) -> None:
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        return ModelResponse(parts=[TextPart("The mean is probably 13.")])
+
+    result = await library.run_agent(QUERY, model=FunctionModel(respond))
+    assert result.success is False and result.answer == "The mean is probably 13."
+    run = await library.trajectories.get(result.trajectory_id)
+    assert run.status == "failed"
