@@ -581,6 +581,9 @@ class ToolLibrary:
                 "discovery is not running", hint="Start the library first (`async with`)."
             )
         key = (query.strip().casefold(), top_k, tuple(toolkits or ()), mode)
+        # The budget is for answering, not for building the index on a cold start: a static
+        # answer while the catalog is still being indexed would be a wrong answer, not a fast one.
+        await self.discovery.wait_ready()
         return await self.discovery_guard.run(
             key,
             query,

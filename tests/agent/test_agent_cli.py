@@ -51,7 +51,7 @@ def test_run_over_an_openai_compatible_endpoint(
         finally:
             get_settings.cache_clear()
     assert result.exit_code == 0, result.output
-    body = json.loads(result.output)
+    body = json.loads(result.stdout)
     assert body["success"] is True and body["answer"] == "mean 13, median 9"
     assert body["tools_used"] == ["stats.descriptive_statistics"]
     assert body["model"] == "openai:stub"
@@ -62,5 +62,5 @@ def test_run_over_an_openai_compatible_endpoint(
     assert json.loads(tool_message["content"])["mean"] == 13
 
     shown = runner.invoke(app, ["trajectories", "show", body["trajectory_id"], "--json"])
-    steps = json.loads(shown.output)["steps"]
+    steps = json.loads(shown.stdout)["steps"]
     assert [s["step_type"] for s in steps][-2:] == ["tool_execution", "llm_reasoning"]

@@ -34,7 +34,7 @@ async def recorded(database_url: str, tmp_path: Path, monkeypatch: pytest.Monkey
 def test_list_show_combinations_and_insights(recorded: str) -> None:
     listed = runner.invoke(app, ["trajectories", "list", "--json"])
     assert listed.exit_code == 0, listed.output
-    runs = json.loads(listed.output)
+    runs = json.loads(listed.stdout)
     assert runs[0]["trajectory_id"] == recorded and runs[0]["status"] == "succeeded"
     assert len(runs) == 2
 
@@ -47,7 +47,7 @@ def test_list_show_combinations_and_insights(recorded: str) -> None:
     assert combos[0]["tools"] == ["samples.total_quantity", "samples.add"]
 
     insights = runner.invoke(app, ["tools", "insights", "samples.add", "--json"])
-    assert json.loads(insights.output)["used_with"][0]["tool_id"] == "samples.total_quantity"
+    assert json.loads(insights.stdout)["used_with"][0]["tool_id"] == "samples.total_quantity"
     text = runner.invoke(app, ["tools", "describe", "samples.add", "-f", "text", "--learned"])
     assert "Often used with samples.total_quantity." in text.output
 

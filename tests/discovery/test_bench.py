@@ -129,7 +129,7 @@ def test_bench_gaps_cli_on_a_leave_out_set(tmp_path: Path) -> None:
         app, [*args, "--embedder", "none", "--multilingual", "none", "--json"]
     )
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert (report["gap_recall"], report["false_gap_rate"], report["gap_precision"]) == (
         100.0,
         0.0,

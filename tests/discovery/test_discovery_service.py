@@ -188,7 +188,7 @@ def test_rest_and_cli(
     try:
         out = CliRunner().invoke(app, ["discover", "url slug", "--json"])
         assert out.exit_code == 0, out.output
-        assert json.loads(out.output)["tool_filtering"]["tools"][0]["id"] == "text.slugify"
+        assert json.loads(out.stdout)["tool_filtering"]["tools"][0]["id"] == "text.slugify"
     finally:
         get_settings.cache_clear()
 
