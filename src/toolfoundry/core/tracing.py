@@ -10,6 +10,7 @@ so calls to upstream MCP servers made inside one of our spans carry the trace on
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING
 
 from opentelemetry import trace
@@ -74,6 +75,9 @@ def instrument_app(app: FastAPI) -> None:
     """A SERVER span per HTTP request (incoming `traceparent` honoured), when tracing is on."""
     if _provider is None:
         return
+    # Stable HTTP semantic conventions (http.request.method, http.response.status_code, url.path)
+    # rather than the legacy names; an operator's own OTEL_SEMCONV_STABILITY_OPT_IN wins.
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
     # Health probes and metrics scrapes would drown the traces.
