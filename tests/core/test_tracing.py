@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sample_tools
@@ -19,6 +20,13 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from toolfoundry import Settings, ToolLibrary
 from toolfoundry.api.app import create_app
+from toolfoundry.builder import (
+    BuildEnvironment,
+    BuildRequirement,
+    GeneratedFiles,
+    UnsandboxedRunner,
+)
+from toolfoundry.builder.strategies import BuildWorkspace
 from toolfoundry.core import tracing
 from toolfoundry.core.tracing import configure_tracing
 
@@ -35,6 +43,16 @@ def spans(settings: Settings) -> Iterator[InMemorySpanExporter]:
     _EXPORTER.clear()
     yield _EXPORTER
     _EXPORTER.clear()
+
+
+def _run_fresh(script: str, home: Path) -> None:
+    """Run `script` in a new interpreter (no TOOLFOUNDRY_* variables); it must print ok."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("ok")
 
 
 def _named(exporter: InMemorySpanExporter, name: str) -> list[ReadableSpan]:
@@ -114,7 +132,7 @@ async def test_mcp_upstream_receives_trace_context(
     assert any(f"{s.context.trace_id:032x}" == trace_id for s in upstream_spans)
 
 
-def test_no_endpoint_configures_nothing(tmp_path) -> None:
+def test_no_endpoint_configures_nothing(tmp_path: Path) -> None:
     # A fresh interpreter: the global provider can only be set once per process.
     script = textwrap.dedent(
         f"""
@@ -132,9 +150,68 @@ def test_no_endpoint_configures_nothing(tmp_path) -> None:
         print("ok")
         """
     )
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120
+    _run_fresh(script, tmp_path)
+
+
+def test_build_phase_span_names_phase_and_build(
+    tmp_path: Path, spans: InMemorySpanExporter
+) -> None:
+    workspace = BuildWorkspace(
+        tmp_path,
+        BuildRequirement(description="shout a text"),
+        sandbox=UnsandboxedRunner(),
+        environment=BuildEnvironment(),
+        on_phase=lambda phase: None,
+        on_progress=lambda line: None,
+        build_id="b-123",
     )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("ok")
+    assert workspace.scan(GeneratedFiles(files={"server.py": "x = 1\n"})).passed
+    (phase,) = _named(spans, "build.phase security_scan")
+    assert phase.attributes is not None
+    assert phase.attributes["toolfoundry.build.id"] == "b-123"
+    assert phase.attributes["toolfoundry.build.phase"] == "security_scan"
+
+
+def test_endpoint_exports_otlp_http_with_service_name(tmp_path: Path) -> None:
+    # A fresh interpreter with a real OTLP/HTTP receiver: the exporter posts protobuf to
+    # <endpoint>/v1/traces, and the resource carries the configured service name.
+    script = textwrap.dedent(
+        f"""
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+        from opentelemetry import trace
+        from toolfoundry import Settings
+        from toolfoundry.core.tracing import configure_tracing, tracer
+
+        received = []
+
+        class Receiver(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append((self.path, self.headers["Content-Type"], body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        server = HTTPServer(("127.0.0.1", 0), Receiver)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        settings = Settings(
+            data_dir={str(tmp_path)!r},
+            otel_endpoint=f"http://127.0.0.1:{{server.server_port}}/",
+            otel_service_name="tf-under-test",
+        )
+        provider = configure_tracing(settings)
+        assert trace.get_tracer_provider() is provider
+        with tracer.start_as_current_span("exported-span"):
+            pass
+        assert provider.force_flush(10_000)
+        (path, content_type, body), = received
+        assert path == "/v1/traces", path
+        assert content_type == "application/x-protobuf", content_type
+        assert b"tf-under-test" in body and b"exported-span" in body
+        print("ok")
+        """
+    )
+    _run_fresh(script, tmp_path)
