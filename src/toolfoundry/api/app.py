@@ -25,6 +25,7 @@ from toolfoundry.api.routers import (
 from toolfoundry.api.security import install_security, start_security
 from toolfoundry.api.shedding import LoadSheddingMiddleware
 from toolfoundry.core.settings import Settings
+from toolfoundry.core.tracing import configure_tracing, instrument_app
 from toolfoundry.gateway import build_gateway
 from toolfoundry.library import ToolLibrary
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     """Build the app. Pass `library` to serve one you manage; otherwise the app owns one."""
     owned = library is None
     lib = library or ToolLibrary(settings)
+    configure_tracing(lib.settings)  # a no-op unless TOOLFOUNDRY_OTEL_ENDPOINT is set
     # The MCP gateway is served by the same process: streamable HTTP at /mcp.
     mcp_app = build_gateway(lib).http_app(path="/mcp")
 
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     authenticator = install_security(app, lib)
     install_dashboard(app)
     app.add_middleware(LoadSheddingMiddleware, limit=lib.settings.max_inflight_requests)
+    instrument_app(app)  # outermost: a span per request, refused ones included
     for router in (
         health.router,
         toolkits.router,
@@ -87,6 +90,7 @@ def create_builder_app(settings: Settings | None = None) -> FastAPI:
     """The build service alone (`toolfoundry builder serve`): /api/v1/build*, health, metrics.
     Several can share one PostgreSQL database; they take builds from the same queue."""
     lib = ToolLibrary(settings)
+    configure_tracing(lib.settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,4 +113,5 @@ def create_builder_app(settings: Settings | None = None) -> FastAPI:
     authenticator = install_security(app, lib)
     app.include_router(health.router)
     app.include_router(builds.router)
+    instrument_app(app)
     return app

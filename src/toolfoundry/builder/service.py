@@ -81,6 +81,7 @@ from toolfoundry.core.errors import (
     ToolfoundryError,
 )
 from toolfoundry.core.models import utcnow
+from toolfoundry.core.tracing import tracer
 from toolfoundry.store.tables import BuildRow
 
 if TYPE_CHECKING:
@@ -588,8 +589,13 @@ class BuildService:
                         on_progress=lambda line: self._log(live, line),
                         limits=self.validation_limits,
                         validation_timeouts=self.validation_timeouts,
+                        build_id=record.id,
                     )
-                    outcome = await self._execute(record, strategy, workspace, build_metrics)
+                    # One trace per build: the phase spans are its children.
+                    with tracer.start_as_current_span(
+                        "toolfoundry.build", attributes={"toolfoundry.build.id": record.id}
+                    ):
+                        outcome = await self._execute(record, strategy, workspace, build_metrics)
             except TimeoutError:
                 if not deadline.expired():
                     raise

@@ -31,6 +31,7 @@ from toolfoundry.builder.package_wrapper import Embed, PackageWrapError, Package
 from toolfoundry.builder.sandbox import ResourceLimits, Sandbox
 from toolfoundry.builder.scanner import scan
 from toolfoundry.builder.validator import ValidationTimeouts, validate
+from toolfoundry.core.tracing import tracer
 
 
 class Iteration(BaseModel):
@@ -99,8 +100,10 @@ class BuildWorkspace:
         on_progress: ProgressCallback,
         limits: ResourceLimits | None = None,
         validation_timeouts: ValidationTimeouts | None = None,
+        build_id: str | None = None,
     ) -> None:
         self.root = root
+        self.build_id = build_id
         self.requirement = requirement
         self.sandbox = sandbox
         self.environment = environment
@@ -127,8 +130,13 @@ class BuildWorkspace:
         """Report entering `name` and record how long it took."""
         self._on_phase(name)
         started = time.monotonic()
+        attributes = {"toolfoundry.build.phase": name}
+        if self.build_id:
+            attributes["toolfoundry.build.id"] = self.build_id
         try:
-            yield
+            # A span per phase; the exception (if any) is recorded on it by the API.
+            with tracer.start_as_current_span(f"build.phase {name}", attributes=attributes):
+                yield
         finally:
             self.timings.append(
                 StageTiming(stage=name, seconds=round(time.monotonic() - started, 3), detail=detail)

@@ -256,6 +256,14 @@ class Settings(BaseSettings):
     shutdown_grace: float = Field(
         default=10.0, gt=0, le=600, description="Seconds a stop waits for requests in flight."
     )
+    # Tracing (optional, `pip install toolfoundry[otel]`): off unless an endpoint is set.
+    otel_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP collector base URL, e.g. http://collector:4318; unset: no tracing.",
+    )
+    otel_service_name: str = Field(
+        default="toolfoundry", min_length=1, description="`service.name` of exported spans."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property

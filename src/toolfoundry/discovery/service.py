@@ -14,6 +14,7 @@ from toolfoundry.core.errors import InvalidInputError
 from toolfoundry.core.metrics import DISCOVERY_LATENCY, TOOL_EFFECTIVENESS
 from toolfoundry.core.models import Tool, Toolkit
 from toolfoundry.core.settings import Settings
+from toolfoundry.core.tracing import tracer
 from toolfoundry.discovery import coverage
 from toolfoundry.discovery.documents import ToolDocument
 from toolfoundry.discovery.embedders import (
@@ -237,6 +238,25 @@ class DiscoveryService:
         toolkits: list[str] | None = None,
         mode: DiscoverMode = "auto",
     ) -> DiscoveryResult:
+        with tracer.start_as_current_span(
+            "toolfoundry.discover",
+            attributes={
+                "toolfoundry.discover.query_length": len(query),
+                "toolfoundry.discover.mode": mode,
+                "toolfoundry.discover.top_k": top_k,
+            },
+        ) as span:
+            result = await self._discover(query, top_k=top_k, toolkits=toolkits, mode=mode)
+            span.set_attribute("toolfoundry.discover.result_mode", result.mode)
+            tools = result.tool_filtering.tools
+            span.set_attribute("toolfoundry.discover.result_count", len(tools))
+            if result.fallback_reason:
+                span.set_attribute("toolfoundry.discover.fallback_reason", result.fallback_reason)
+            return result
+
+    async def _discover(
+        self, query: str, *, top_k: int, toolkits: list[str] | None, mode: DiscoverMode
+    ) -> DiscoveryResult:
         query = query.strip()
         if not query:
             raise InvalidInputError("the query is empty", hint="Describe what the agent must do.")
@@ -261,16 +281,18 @@ class DiscoveryService:
             self._results.move_to_end(key)
             return cached
         started = time.perf_counter()
-        result = self._retrieve(query, top_k, toolkits)
+        with tracer.start_as_current_span("toolfoundry.discover.retrieve"):
+            result = self._retrieve(query, top_k, toolkits)
         if use_llm:
             from toolfoundry.discovery.llm_reasoner import reason_with_model
 
             shortlist = self._shortlist(query, toolkits)
             try:
-                async with asyncio.timeout(self.llm_timeout):
-                    result = await reason_with_model(
-                        self.model, query, shortlist, result, top_k=top_k
-                    )
+                with tracer.start_as_current_span("toolfoundry.discover.llm"):
+                    async with asyncio.timeout(self.llm_timeout):
+                        result = await reason_with_model(
+                            self.model, query, shortlist, result, top_k=top_k
+                        )
             except TimeoutError:
                 result.fallback_reason = f"model did not answer within {self.llm_timeout:g} s"
             except Exception as exc:  # any model failure degrades to retrieval, never to a 500

@@ -16,6 +16,7 @@ from toolfoundry.core.errors import (
     TransientError,
 )
 from toolfoundry.core.models import ToolError, ToolResult, utcnow
+from toolfoundry.core.tracing import mark_error, tracer
 from toolfoundry.registry.catalog import CallLog
 from toolfoundry.runtime.backends import Backend, BackendRegistry, ToolOutput
 from toolfoundry.runtime.bulkheads import Bulkheads
@@ -62,6 +63,28 @@ class Dispatcher:
         unavailable); returns a ToolResult with `is_error` for what went wrong inside the tool.
         """
         entry = self.table.resolve(ref)
+        # Names per the OTel GenAI/MCP conventions; an MCP upstream called inside this span
+        # receives its trace context in `_meta` (fastmcp's client injects it).
+        with tracer.start_as_current_span(
+            f"tools/call {entry.tool_id}",
+            attributes={
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": entry.tool_id,
+                "mcp.method.name": "tools/call",
+                "toolfoundry.tool.version": entry.version,
+                "toolfoundry.tool.kind": str(entry.kind),
+            },
+        ) as span:
+            try:
+                result = await self._call(entry, arguments)
+            except Exception as exc:  # the span records the exception itself on the way out
+                mark_error(span, type(exc).__name__, str(exc))
+                raise
+            if result.is_error:
+                mark_error(span, result.error.type if result.error else "tool_error")
+            return result
+
+    async def _call(self, entry: ToolEntry, arguments: dict[str, Any] | None) -> ToolResult:
         started_at = utcnow()
         start = time.perf_counter()
         try:
