@@ -48,7 +48,8 @@ class LatencyGuard:
         task.add_done_callback(lambda done: self._remember(key, done))
         try:
             # shield: past the budget the discovery goes on and fills the cache.
-            return await asyncio.wait_for(asyncio.shield(task), self.budget)
+            async with asyncio.timeout(self.budget):
+                return await asyncio.shield(task)
         except TimeoutError:
             self._background.add(task)
             task.add_done_callback(self._background.discard)

@@ -131,8 +131,11 @@ class ChangeFeed:
         loop = asyncio.get_running_loop()
         next_prune = loop.time() + self._prune_every
         while True:
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow the cancel of aclose,
+            # and this loop would then never end (a CLI run on PostgreSQL hung in its close).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._interval)
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 if self._postgres and self._listener is None:
