@@ -72,7 +72,7 @@ async def test_views_by_tag_and_by_tool_list_and_with_builds(
     assert await _names(build_gateway(library, view=by_tag, safe_names=False)) == META | {
         "samples.add"
     }
-    listed = VirtualServer(name="pick", tools=["samples.divide", "words.change_case"])
+    listed = VirtualServer(name="pick", tools=["samples.divide", "words__change_case"])
     assert await _names(build_gateway(library, view=listed, safe_names=True)) == META | {
         "samples__divide",
         "words__change_case",
@@ -162,6 +162,8 @@ async def test_views_over_streamable_http_created_at_run_time(
         async with httpx.AsyncClient(base_url=base) as stranger:
             anonymous = await stranger.post("/mcp/words", json=initialize)
         assert anonymous.status_code == 401
+        slash = await http.post("/mcp/", json=initialize)  # still the whole-catalog gateway
+        assert slash.status_code == 307 and slash.headers["location"].endswith("/mcp")
         missing = await http.post("/mcp/nope", json=initialize)
         assert missing.status_code == 404 and "No virtual server named 'nope'" in missing.text
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -21,6 +22,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from toolfoundry.core.errors import ConflictError, NotFoundError
 from toolfoundry.core.models import Tool, utcnow
+from toolfoundry.core.names import provider_tool_name
 from toolfoundry.core.settings import Settings
 from toolfoundry.store.database import create_engine, session_factory, upgrade
 from toolfoundry.store.tables import VirtualServerRow
@@ -51,13 +53,19 @@ class VirtualServerSpec(BaseModel):
     )
     allow_builds: bool = Field(default=False, description="Offer build_tool and build_status.")
 
+    @cached_property
+    def _selectors(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        return frozenset(self.toolkits), frozenset(self.tags), frozenset(self.tools)
+
     def includes(self, tool: Tool) -> bool:
-        if not (self.toolkits or self.tags or self.tools):
+        toolkits, tags, tools = self._selectors
+        if not (toolkits or tags or tools):
             return True
         return (
-            tool.toolkit in self.toolkits
-            or tool.id in self.tools
-            or not set(tool.tags).isdisjoint(self.tags)
+            tool.toolkit in toolkits
+            or tool.id in tools
+            or provider_tool_name(tool.id) in tools  # `stats__mean`, as stdio lists it
+            or not tags.isdisjoint(tool.tags)
         )
 
 
