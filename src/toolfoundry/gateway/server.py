@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
+from fastmcp.server.providers import Provider
 from pydantic import Field
 
 from toolfoundry import __version__
@@ -16,6 +17,7 @@ from toolfoundry.gateway.build_tools import add_build_tools
 from toolfoundry.gateway.notifications import ListChangedNotifier
 from toolfoundry.gateway.provider import CatalogProvider, error_text, relaying_progress
 from toolfoundry.gateway.scopes import ScopeMiddleware
+from toolfoundry.gateway.upstream import UpstreamProvider
 from toolfoundry.gateway.views import ViewScope
 from toolfoundry.library import ToolLibrary
 from toolfoundry.registry.views import VirtualServer
@@ -75,7 +77,11 @@ def build_gateway(
         meta_only = settings.gateway_meta_only
     if safe_names is None:
         safe_names = settings.gateway_safe_names
-    providers = [] if meta_only else [CatalogProvider(library, safe_names=safe_names, scope=scope)]
+    providers: list[Provider] = []
+    if not meta_only:
+        providers.append(CatalogProvider(library, safe_names=safe_names, scope=scope))
+    if view is None:  # upstream resources and prompts: on the whole-catalog gateway only
+        providers.append(UpstreamProvider(library.mcp))
     instructions = INSTRUCTIONS if builds else INSTRUCTIONS.rpartition(" When no tool")[0]
     if view is not None:
         about = f" {view.description}" if view.description else ""
