@@ -3,9 +3,12 @@ gateway under the server's namespace (a real in-memory FastMCP upstream, a real 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import mcp.types as mcp_types
 import pytest
+from fastapi import FastAPI
 from fastmcp import Client, FastMCP
 from mcp.shared.exceptions import MCPError
 
@@ -90,3 +93,46 @@ async def test_virtual_servers_do_not_expose_upstream_resources(
     async with Client(build_gateway(library_with_docs, view=view)) as client:
         assert await client.list_prompts() == []
         assert await client.list_resources() == []
+
+
+async def test_over_http_reading_needs_the_call_scope(
+    served: tuple[str, FastAPI], admin_token: str
+) -> None:
+    base, app = served
+    library: ToolLibrary = app.state.library
+    await library.add_mcp_server({"name": "docs", "command": "unused"}, server=docs_server())
+    async with Client(f"{base}/mcp", auth=admin_token) as client:
+        assert (await client.read_resource("docs://readme"))[0].text.startswith("# Docs")
+        got = await client.get_prompt("docs.summarize", {"topic": "HTTP"})
+        assert got.messages[0].content.text == "Summarize HTTP in one line."
+
+    from toolfoundry.auth import TokenStore
+
+    _, reader = await TokenStore(library.catalog.sessions).create("reader", ["read"])
+    async with Client(f"{base}/mcp", auth=reader) as client:
+        assert "docs://readme" in {str(r.uri) for r in await client.list_resources()}
+        assert {p.name for p in await client.list_prompts()} == {"docs.summarize"}
+        with pytest.raises(MCPError, match="needs the 'call' scope"):
+            await client.read_resource("docs://readme")
+        with pytest.raises(MCPError, match="needs the 'call' scope"):
+            await client.get_prompt("docs.summarize", {"topic": "x"})
+
+
+async def test_adding_a_server_announces_new_resources_and_prompts(library: ToolLibrary) -> None:
+    heard: set[str] = set()
+    both = asyncio.Event()
+
+    async def on_message(message: Any) -> None:
+        if isinstance(message, mcp_types.ResourceListChangedNotification):
+            heard.add("resources")
+        if isinstance(message, mcp_types.PromptListChangedNotification):
+            heard.add("prompts")
+        if heard == {"resources", "prompts"}:
+            both.set()
+
+    gateway = build_gateway(library)
+    async with Client(gateway, mode="legacy", message_handler=on_message) as client:
+        assert await client.list_prompts() == []
+        await library.add_mcp_server({"name": "docs", "command": "unused"}, server=docs_server())
+        await asyncio.wait_for(both.wait(), timeout=5)
+        assert {p.name for p in await client.list_prompts()} == {"docs.summarize"}

@@ -3,19 +3,14 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 import sample_tools
-import uvicorn
+from fastapi import FastAPI
 from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
-from toolfoundry import Settings, ToolLibrary
-from toolfoundry.api.app import create_app
+from toolfoundry import ToolLibrary
 from toolfoundry.gateway import build_gateway
 from toolfoundry.registry.views import VirtualServer, VirtualServerSpec
 
@@ -111,29 +106,11 @@ async def test_a_view_sees_tools_registered_later(library: ToolLibrary) -> None:
         assert {t.name for t in await client.list_tools()} == META | {"samples.add"}
 
 
-@pytest.fixture
-async def served(settings: Settings) -> AsyncIterator[tuple[str, object]]:
-    """`toolfoundry serve` on a free port: (base URL, app)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", app
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_views_over_streamable_http_created_at_run_time(
-    served: tuple[str, object], admin_token: str, auth_headers: dict[str, str]
+    served: tuple[str, FastAPI], admin_token: str, auth_headers: dict[str, str]
 ) -> None:
     base, app = served
-    library: ToolLibrary = app.state.library  # type: ignore[attr-defined]
+    library: ToolLibrary = app.state.library
     await library.register_module(sample_tools)
     await library.register(sample_tools.change_case, toolkit="words")
     async with httpx.AsyncClient(base_url=base, headers=auth_headers) as http:

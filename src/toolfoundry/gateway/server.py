@@ -97,7 +97,7 @@ def build_gateway(
     notifier.install(server)
     # Every catalog change — local or, through the change feed, from another process — is
     # announced to connected clients so they never keep a stale tool list.
-    library.on_change(lambda _event, _ident: notifier.tools_changed())
+    library.on_change(lambda event, _ident: notifier.tools_changed(upstream=event == "servers"))
 
     def shown(tool_id: str) -> str:
         return library.dispatcher.table.exposed_name(tool_id) if safe_names else tool_id
