@@ -81,7 +81,9 @@ class VirtualServerApps:
 
     async def _app_for(self, view: VirtualServer) -> ASGIApp | None:
         served = self._served.get(view.name)
-        if served is not None and served.view.same_view(view):
+        # The store hands out one object per refresh: identity is the common, cheap case.
+        if served is not None and (served.view is view or served.view.same_view(view)):
+            served.view = view
             return served.app
         async with self._lock:  # one build per view, however many first requests race
             served = self._served.get(view.name)
