@@ -1,7 +1,7 @@
 """virtual servers (named views of the catalog served at /mcp/{name})
 
 Revision ID: 0008
-Revises: 0005d
+Revises: 0007
 Create Date: 2026-12-02 18:20:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0005d"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
