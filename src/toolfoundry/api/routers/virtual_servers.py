@@ -4,9 +4,14 @@ Reading needs `read`; creating and removing need `admin` (the default for unlist
 from fastapi import APIRouter, status
 
 from toolfoundry.api.deps import Library
+from toolfoundry.api.problems import problem_responses
 from toolfoundry.registry.views import VirtualServer, VirtualServerSpec
 
-router = APIRouter(prefix="/api/v1/virtual-servers", tags=["virtual-servers"])
+router = APIRouter(
+    prefix="/api/v1/virtual-servers",
+    tags=["virtual-servers"],
+    responses=problem_responses(400, 404, 409, 422, 503),
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
