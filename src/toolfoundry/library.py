@@ -39,6 +39,7 @@ from toolfoundry.registry.catalog import Catalog, ToolDefinition, ToolFilter
 from toolfoundry.registry.decorator import ToolOptions, tool_options
 from toolfoundry.registry.mcp_servers import McpServerInfo, McpServerRegistry
 from toolfoundry.registry.versions import parse_version
+from toolfoundry.registry.views import VirtualServerStore
 from toolfoundry.runtime.backends import BackendRegistry
 from toolfoundry.runtime.bulkheads import Bulkheads
 from toolfoundry.runtime.dispatcher import Dispatcher
@@ -119,6 +120,8 @@ class ToolLibrary:
             durable=self.settings.durable_call_records,
             commit_window=self.settings.call_record_commit_window,
         )
+        # Virtual servers: named views of the catalog, each its own MCP endpoint.
+        self.views = VirtualServerStore(self.catalog.sessions)
         self.dispatcher = Dispatcher(
             self.table,
             self.backends,

@@ -64,55 +64,37 @@ async def test_meta_only_and_call_tool(library_with_samples: ToolLibrary) -> Non
             await client.call_tool("call_tool", {"name": "samples.ad", "arguments": {}})
 
 
-async def test_gateway_over_streamable_http_inside_serve(settings, admin_token) -> None:  # type: ignore[no-untyped-def]
+async def test_gateway_over_streamable_http_inside_serve(served, admin_token) -> None:  # type: ignore[no-untyped-def]
     """`toolfoundry serve` exposes the gateway at /mcp next to the REST API."""
-    import asyncio
-    import socket
-
     import httpx
-    import uvicorn
 
-    from toolfoundry.api.app import create_app
+    base, app = served
+    async with Client(f"{base}/mcp", auth=admin_token) as client:
+        names = {t.name for t in await client.list_tools()}
+        assert {"discover_tools", "call_tool"} <= names
+        with pytest.raises(ToolError, match="No tool named"):  # past the scope check
+            await client.call_tool("call_tool", {"name": "samples.add", "arguments": {}})
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(f"{base}/health")).json() == {"status": "ok"}
+        initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+        refused = await http.post(f"{base}/mcp", json=initialize)
+        assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+    with pytest.raises(MCPError, match="error response"):  # the client sees no session
+        async with Client(f"{base}/mcp") as anonymous:
+            await anonymous.list_tools()
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-            await asyncio.sleep(0.02)
-        base = f"http://127.0.0.1:{port}"
-        async with Client(f"{base}/mcp", auth=admin_token) as client:
-            names = {t.name for t in await client.list_tools()}
-            assert {"discover_tools", "call_tool"} <= names
-            with pytest.raises(ToolError, match="No tool named"):  # past the scope check
-                await client.call_tool("call_tool", {"name": "samples.add", "arguments": {}})
-        async with httpx.AsyncClient() as http:
-            assert (await http.get(f"{base}/health")).json() == {"status": "ok"}
-            initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
-            refused = await http.post(f"{base}/mcp", json=initialize)
-            assert refused.status_code == 401 and refused.json()["code"] == "unauthenticated"
-            assert refused.headers["www-authenticate"].startswith("Bearer")
-        with pytest.raises(MCPError, match="error response"):  # the client sees no session
-            async with Client(f"{base}/mcp") as anonymous:
-                await anonymous.list_tools()
+    # A `read` token lists and discovers; calling a tool needs `call`.
+    from toolfoundry.auth import TokenStore
 
-        # A `read` token lists and discovers; calling a tool needs `call`.
-        from toolfoundry.auth import TokenStore
-
-        store = TokenStore(app.state.library.catalog.sessions)
-        _, reader = await store.create("mcp-reader", ["read"])
-        async with Client(f"{base}/mcp", auth=reader) as client:
-            assert "call_tool" in {t.name for t in await client.list_tools()}
-            found = await client.call_tool("discover_tools", {"query": "anything"})
-            assert "tools" in found.structured_content
-            with pytest.raises(ToolError, match="needs the 'call' scope"):
-                await client.call_tool("call_tool", {"name": "samples.add", "arguments": {}})
-    finally:
-        server.should_exit = True
-        await task
+    store = TokenStore(app.state.library.catalog.sessions)
+    _, reader = await store.create("mcp-reader", ["read"])
+    async with Client(f"{base}/mcp", auth=reader) as client:
+        assert "call_tool" in {t.name for t in await client.list_tools()}
+        found = await client.call_tool("discover_tools", {"query": "anything"})
+        assert "tools" in found.structured_content
+        with pytest.raises(ToolError, match="needs the 'call' scope"):
+            await client.call_tool("call_tool", {"name": "samples.add", "arguments": {}})
 
 
 @pytest.mark.slow

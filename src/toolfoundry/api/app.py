@@ -21,9 +21,11 @@ from toolfoundry.api.routers import (
     toolkits,
     tools,
     trajectories,
+    virtual_servers,
 )
 from toolfoundry.api.security import install_security, start_security
 from toolfoundry.api.shedding import LoadSheddingMiddleware
+from toolfoundry.api.virtual_mcp import VirtualServerApps
 from toolfoundry.core.settings import Settings
 from toolfoundry.core.tracing import configure_tracing, instrument_app
 from toolfoundry.gateway import build_gateway
@@ -37,6 +39,8 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     configure_tracing(lib.settings)  # a no-op unless TOOLFOUNDRY_OTEL_ENDPOINT is set
     # The MCP gateway is served by the same process: streamable HTTP at /mcp.
     mcp_app = build_gateway(lib).http_app(path="/mcp")
+    # Each virtual server at /mcp/{name}, built on its first request.
+    views_app = VirtualServerApps(lib, fallback=mcp_app)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,7 +52,7 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
         builds_started = asyncio.create_task(lib.builds.start(), name="start-build-workers")
         app.state.library = lib
         try:
-            async with mcp_app.lifespan(app):
+            async with mcp_app.lifespan(app), views_app.running():
                 yield
         finally:
             await builds_started
@@ -79,8 +83,10 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
         builds.router,
         trajectories.router,
         agent.router,
+        virtual_servers.router,
     ):
         app.include_router(router)
+    app.mount("/mcp", views_app)
     # Mounted last and at the root so its own route is exactly /mcp; API routes match first.
     app.mount("/", mcp_app)
     return app

@@ -31,6 +31,7 @@ from toolfoundry.cli.mcp import mcp_app
 from toolfoundry.cli.output import JsonOption, console, err_console, print_json, run
 from toolfoundry.cli.tools import toolkits_app, tools_app
 from toolfoundry.cli.trajectories import insights, trajectories_app
+from toolfoundry.cli.views import views_app
 
 app = typer.Typer(
     help="toolfoundry: one catalog, one dispatcher and fast discovery for LLM-agent tools.\n\n"
@@ -50,6 +51,7 @@ app.add_typer(builds_app, name="builds")
 app.add_typer(builder_app, name="builder")
 app.add_typer(bench_app, name="bench")
 app.add_typer(auth_app, name="auth")
+app.add_typer(views_app, name="views")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 

@@ -45,8 +45,13 @@ async def serve(
             "stats__mean, the form OpenAI-style clients accept.",
         ),
     ] = False,
+    view: Annotated[
+        str | None,
+        typer.Option("--view", help="Serve this virtual server (`toolfoundry views list`)."),
+    ] = None,
 ) -> None:
-    """Serve the whole catalog as one MCP server (for Claude Desktop, Cursor, agents).
+    """Serve the whole catalog (or one virtual server, --view) as one MCP server (for Claude
+    Desktop, Cursor, agents).
 
     Over HTTP the gateway already runs inside `toolfoundry serve` at /mcp; use --stdio for
     clients that launch their servers as commands:
@@ -62,7 +67,10 @@ async def serve(
     from toolfoundry.gateway import build_gateway
 
     async with open_library() as library:
-        gateway = build_gateway(library, meta_only=meta_only or None, safe_names=not dotted_names)
+        chosen = await library.views.get(view) if view else None
+        gateway = build_gateway(
+            library, meta_only=meta_only or None, safe_names=not dotted_names, view=chosen
+        )
         await gateway.run_stdio_async(show_banner=False)
 
 

@@ -22,7 +22,13 @@ import anyio
 import mcp.types as mcp_types
 from fastmcp import FastMCP
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
-from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
+from mcp.server.subscriptions import (
+    InMemorySubscriptionBus,
+    ListenHandler,
+    PromptsListChanged,
+    ResourcesListChanged,
+    ToolsListChanged,
+)
 from mcp.shared.exceptions import NoBackChannelError
 
 log = logging.getLogger(__name__)
@@ -37,6 +43,7 @@ class ListChangedNotifier(Middleware):
         self._sessions: dict[int, Any] = {}
         self._pending: asyncio.Task[None] | None = None
         self._bus = InMemorySubscriptionBus()
+        self._upstream = False  # the next broadcast also covers resources and prompts
 
     def install(self, server: FastMCP) -> None:
         """Serve `subscriptions/listen` on `server` and watch its handshake-era sessions."""
@@ -70,18 +77,31 @@ class ListChangedNotifier(Middleware):
 
             connection.exit_stack.push_async_callback(forget)
 
-    def tools_changed(self) -> None:
-        """Announce a change soon; a burst of changes (one per tool of a module) is one message."""
+    def tools_changed(self, *, upstream: bool = False) -> None:
+        """Announce a change soon; a burst of changes (one per tool of a module) is one message.
+        `upstream`: MCP servers came or went, so their resources and prompts changed too."""
+        self._upstream = self._upstream or upstream
         if self._pending is None or self._pending.done():
             with contextlib.suppress(RuntimeError):  # no running loop: nobody to tell
                 self._pending = asyncio.get_running_loop().create_task(self._broadcast())
 
     async def _broadcast(self) -> None:
         await asyncio.sleep(0.05)  # let the rest of the burst land first
-        await self._bus.publish(ToolsListChanged())
+        upstream, self._upstream = self._upstream, False
+        events: list[Any] = [ToolsListChanged()]
+        notices: list[Any] = [mcp_types.ToolListChangedNotification()]
+        if upstream:
+            events += [ResourcesListChanged(), PromptsListChanged()]
+            notices += [
+                mcp_types.ResourceListChangedNotification(),
+                mcp_types.PromptListChangedNotification(),
+            ]
+        for event in events:
+            await self._bus.publish(event)
         for key, session in list(self._sessions.items()):
             try:
-                await session.send_notification(mcp_types.ToolListChangedNotification())
+                for notice in notices:
+                    await session.send_notification(notice)
             except _GONE:
                 self._sessions.pop(key, None)
             except Exception:  # one broken client must not stop the others hearing of it

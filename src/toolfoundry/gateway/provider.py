@@ -17,6 +17,7 @@ from pydantic import TypeAdapter
 
 from toolfoundry.core.errors import ToolfoundryError
 from toolfoundry.core.models import Tool, ToolResult
+from toolfoundry.gateway.views import ViewScope
 from toolfoundry.library import ToolLibrary
 from toolfoundry.mcp.relay import progress_relay
 from toolfoundry.registry.describe import provider_tool_name
@@ -120,12 +121,16 @@ class CatalogProvider(Provider):
 
     With `safe_names` every tool is exposed under the name model APIs accept
     (`stats__descriptive_statistics`, see `provider_tool_name`); the dispatcher accepts both.
+    With `scope` only a virtual server's tools are listed and callable.
     """
 
-    def __init__(self, library: ToolLibrary, *, safe_names: bool = False) -> None:
+    def __init__(
+        self, library: ToolLibrary, *, safe_names: bool = False, scope: ViewScope | None = None
+    ) -> None:
         super().__init__()
         self.library = library
         self.safe_names = safe_names
+        self.scope = scope
         self._version = -1
         self._tools: dict[str, CatalogTool] = {}
 
@@ -133,6 +138,8 @@ class CatalogProvider(Provider):
         if self._version != self.library.catalog_version:
             version = self.library.catalog_version
             tools = await self.library.list_tools(enabled=True)
+            if self.scope is not None:
+                tools = [t for t in tools if self.scope.view.includes(t)]
             exposed = (
                 CatalogTool.from_catalog(t, self.library, safe_names=self.safe_names) for t in tools
             )
@@ -147,6 +154,8 @@ class CatalogProvider(Provider):
         tool = (await self._current()).get(name)
         table = self.library.dispatcher.table
         if tool is None and table.knows(name):
+            if self.scope is not None and not await self.scope.allows(name):
+                return None  # outside the view: as unknown as a tool that does not exist
             # Known but not listed (disabled): calling it says why, as REST does, instead of
             # the client hearing "Unknown tool".
             hidden = await self.library.get_tool(table.canonical_id(name))

@@ -7,15 +7,20 @@ from typing import Annotated, Any
 
 from fastmcp import FastMCP
 from fastmcp.exceptions import ToolError
+from fastmcp.server.providers import Provider
 from pydantic import Field
 
 from toolfoundry import __version__
 from toolfoundry.core.errors import ToolfoundryError
+from toolfoundry.discovery.results import CapabilityGap, RankedTool
 from toolfoundry.gateway.build_tools import add_build_tools
 from toolfoundry.gateway.notifications import ListChangedNotifier
 from toolfoundry.gateway.provider import CatalogProvider, error_text, relaying_progress
 from toolfoundry.gateway.scopes import ScopeMiddleware
+from toolfoundry.gateway.upstream import UpstreamProvider
+from toolfoundry.gateway.views import ViewScope
 from toolfoundry.library import ToolLibrary
+from toolfoundry.registry.views import VirtualServer
 
 INSTRUCTIONS = (
     "toolfoundry gateway. When you do not know which tool fits, call `discover_tools` with the "
@@ -51,6 +56,7 @@ def build_gateway(
     meta_only: bool | None = None,
     safe_names: bool | None = None,
     builds: bool = True,
+    view: VirtualServer | None = None,
 ) -> FastMCP:
     """The catalog as an MCP server.
 
@@ -59,25 +65,39 @@ def build_gateway(
     matching `^[a-zA-Z0-9_-]{1,64}$` (`stats__mean` for `stats.mean`), which OpenAI-style
     function calling requires; the dispatcher accepts both forms. `builds` adds `build_tool`
     and `build_status`.
+
+    `view` serves a virtual server instead: only its tools are listed, and `discover_tools` and
+    `call_tool` reach only them; its own `meta_only` and `allow_builds` apply.
     """
     settings = library.settings
+    scope = ViewScope(library, view) if view is not None else None
+    if view is not None:
+        meta_only, builds = view.meta_only, view.allow_builds
     if meta_only is None:
         meta_only = settings.gateway_meta_only
     if safe_names is None:
         safe_names = settings.gateway_safe_names
-    providers = [] if meta_only else [CatalogProvider(library, safe_names=safe_names)]
+    providers: list[Provider] = []
+    if not meta_only:
+        providers.append(CatalogProvider(library, safe_names=safe_names, scope=scope))
+    if view is None:  # upstream resources and prompts: on the whole-catalog gateway only
+        providers.append(UpstreamProvider(library.mcp))
+    instructions = INSTRUCTIONS if builds else INSTRUCTIONS.rpartition(" When no tool")[0]
+    if view is not None:
+        about = f" {view.description}" if view.description else ""
+        instructions = f"Virtual server '{view.name}' of the {instructions}{about}"
     notifier = ListChangedNotifier()
     server = FastMCP(
         "toolfoundry",
         version=__version__,
-        instructions=INSTRUCTIONS,
+        instructions=instructions,
         providers=providers,
         middleware=[ScopeMiddleware()],
     )
     notifier.install(server)
     # Every catalog change — local or, through the change feed, from another process — is
     # announced to connected clients so they never keep a stale tool list.
-    library.on_change(lambda _event, _ident: notifier.tools_changed())
+    library.on_change(lambda event, _ident: notifier.tools_changed(upstream=event == "servers"))
 
     def shown(tool_id: str) -> str:
         return library.dispatcher.table.exposed_name(tool_id) if safe_names else tool_id
@@ -89,11 +109,11 @@ def build_gateway(
     ) -> dict[str, Any]:
         """Find the catalog tools that best fit a request; returns their names and input schemas."""
         try:
-            result = await library.discover(query, top_k=top_k)
+            mode, tools, gaps = await _discover(library, scope, query, top_k)
         except ToolfoundryError as exc:
             raise ToolError(error_text(exc)) from exc
         return {
-            "mode": result.mode,
+            "mode": mode,
             "tools": [
                 {
                     "name": shown(t.id),
@@ -101,9 +121,9 @@ def build_gateway(
                     "input_schema": t.input_schema,
                     "score": round(t.score, 4),
                 }
-                for t in result.tools
+                for t in tools
             ],
-            "gaps": [g.description for g in result.gaps],
+            "gaps": [g.description for g in gaps],
         }
 
     @server.tool(name="call_tool")
@@ -120,6 +140,8 @@ def build_gateway(
     ) -> dict[str, Any]:
         """Call any catalog tool by name; use `discover_tools` first to learn its schema."""
         args = parse_arguments(arguments)
+        if scope is not None and not await scope.allows(name):
+            raise ToolError(scope.refusal(name))
         try:
             if trajectory_id:
                 result = await relaying_progress(
@@ -136,3 +158,20 @@ def build_gateway(
     if builds:
         add_build_tools(server, library, shown)
     return server
+
+
+async def _discover(
+    library: ToolLibrary, scope: ViewScope | None, query: str, top_k: int
+) -> tuple[str, list[RankedTool], list[CapabilityGap]]:
+    """Discovery over the whole catalog, or over a virtual server's tools only: searched within
+    their toolkits, then anything else of those toolkits dropped. (The result is the discovery
+    cache's own object: read, never modified.)"""
+    if scope is None:
+        result = await library.discover(query, top_k=top_k)
+        return result.mode, result.tools, result.gaps
+    members = {i: t for i, t in (await scope.members()).items() if t.enabled}
+    if not members:
+        return "retrieval", [], []
+    toolkits = sorted({t.toolkit for t in members.values()})
+    result = await library.discover(query, top_k=min(50, top_k * 4), toolkits=toolkits)
+    return result.mode, [t for t in result.tools if t.id in members][:top_k], result.gaps

@@ -232,6 +232,14 @@ class McpConnection:
             retry_tool=name,
         )
 
+    async def client(self) -> Client[Any]:
+        """The pooled, connected client (connecting first if needed), for requests this class
+        does not wrap (resources, prompts). Nesting `async with` on it keeps it open."""
+        if self._closed:
+            raise McpUnavailableError(f"MCP server {self.name!r} is closed", server=self.name)
+        self._last_used = self._clock()
+        return (await self._ensure_session()).client
+
     async def ping(self) -> float:
         """Send an MCP ping; returns the round trip in milliseconds."""
         started = time.perf_counter()

@@ -310,3 +310,19 @@ class IdempotencyKeyRow(Base):
     """None while the first request is still running."""
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class VirtualServerRow(Base):
+    """A virtual server: a named view of the catalog served at /mcp/{name}
+    (toolfoundry.registry.views)."""
+
+    __tablename__ = "virtual_servers"
+
+    name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    toolkits: Mapped[list[str]] = mapped_column(default=list)
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    tools: Mapped[list[str]] = mapped_column(default=list)
+    meta_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_builds: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
