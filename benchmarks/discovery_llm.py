@@ -7,7 +7,8 @@ ten-tool shortlist from the index, ``reason_with_model`` under a timeout, and re
 kept on a timeout or failure. The model is whatever ``TOOLFOUNDRY_LLM_*`` configures. Requests
 go one at a time (local servers answer one at a time; an abandoned request keeps them busy).
 
-Run: ``.venv/bin/python benchmarks/discovery_llm.py [--limit 40] [--timeout 90] [--raw F.jsonl]``
+Run: ``.venv/bin/python benchmarks/discovery_llm.py [--limit 40] [--timeout 90] [--budget S]
+[--raw F.jsonl]``; ``--budget`` starts no new query after S seconds and reports the ones done.
 Prints a JSON object and a short table; skips cleanly when the data set or the model is absent.
 """
 
@@ -62,7 +63,9 @@ def _mode_report(
     return report
 
 
-async def run(limit: int, wait_s: float, raw_path: Path | None) -> dict[str, Any]:
+async def run(
+    limit: int, wait_s: float, raw_path: Path | None, budget_s: float | None = None
+) -> dict[str, Any]:
     data = _data_dir()
     if data is None or not (data / "metatool" / "tools.jsonl").is_file():
         return {"skipped": "MetaTool set not found under shared/benchmarks/discovery/metatool"}
@@ -73,7 +76,7 @@ async def run(limit: int, wait_s: float, raw_path: Path | None) -> dict[str, Any
     queries = load_queries(data / "metatool" / "queries.jsonl", limit)
     retriever = retriever_for(docs)
     retriever.retrieve("warm up the embedders")
-    gold = [row["relevant"] for row in queries]
+    planned = len(queries)
     plain: list[list[str]] = []
     llm: list[list[str]] = []
     plain_ms: list[float] = []
@@ -81,12 +84,19 @@ async def run(limit: int, wait_s: float, raw_path: Path | None) -> dict[str, Any
     tokens_in: list[int] = []
     tokens_out: list[int] = []
     fallbacks = {"timeout": 0, "error": 0, "no_pick": 0}
+    # Every relevant tool of a MetaTool query is in the set, so any flagged gap is a false one.
+    false_gaps = {"retrieval": 0, "llm": 0}
     raw = raw_path.open("w", encoding="utf-8") if raw_path else None
+    started = time.monotonic()
     for n, row in enumerate(queries):
+        if budget_s is not None and time.monotonic() - started > budget_s:
+            queries = queries[:n]  # out of time: report the queries done
+            break
         query = row["query"]
         t0 = time.perf_counter()
         retrieval = retriever.retrieve(query, 5)
         plain_ms.append((time.perf_counter() - t0) * 1000)
+        false_gaps["retrieval"] += bool(retrieval.gaps)
         plain.append(_ids(retrieval))
         # The LLM mode as the service runs it: retrieval, the shortlist, the model under a timeout.
         t0 = time.perf_counter()
@@ -109,6 +119,7 @@ async def run(limit: int, wait_s: float, raw_path: Path | None) -> dict[str, Any
             fallbacks["error"] += 1
         llm_ms.append((time.perf_counter() - t0) * 1000)
         llm.append(_ids(result))
+        false_gaps["llm"] += bool(result.gaps)
         if raw is not None:
             record = {
                 "query": query,
@@ -130,6 +141,7 @@ async def run(limit: int, wait_s: float, raw_path: Path | None) -> dict[str, Any
         )
     if raw is not None:
         raw.close()
+    gold = [row["relevant"] for row in queries]
     better = worse = same = 0
     for a, b, g in zip(plain, llm, gold, strict=True):
         hit_a, hit_b = bool(a) and a[0] in g, bool(b) and b[0] in g
@@ -144,22 +156,37 @@ async def run(limit: int, wait_s: float, raw_path: Path | None) -> dict[str, Any
         },
         fallbacks=fallbacks,
         hit1_vs_retrieval={"better": better, "worse": worse, "same": same},
+        false_gap_queries=false_gaps["llm"],
     )
     return {
         "set": "metatool",
         "tools": len(docs),
         "queries": len(queries),
+        "queries_planned": planned,
         "model": describe_model(model),
         "timeout_s": wait_s,
         "machine": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
-        "retrieval": _mode_report(plain, gold, plain_ms),
+        "retrieval": {
+            **_mode_report(plain, gold, plain_ms),
+            "false_gap_queries": false_gaps["retrieval"],
+        },
         "llm": llm_report,
     }
 
 
 def _table(report: dict[str, Any]) -> Table:
     table = Table(title=f"Discovery on MetaTool ({report['queries']} queries), {report['model']}")
-    columns = ("mode", "R@5", "Hit@1", "prompt tok", "output tok", "p50 ms", "p95 ms", "fallbacks")
+    columns = (
+        "mode",
+        "R@5",
+        "Hit@1",
+        "prompt tok",
+        "output tok",
+        "p50 ms",
+        "p95 ms",
+        "fallbacks",
+        "false gaps",
+    )
     for col in columns:
         table.add_column(col)
     for mode in ("retrieval", "llm"):
@@ -175,6 +202,7 @@ def _table(report: dict[str, Any]) -> Table:
             f"{r['latency_ms']['p50']:.1f}",
             f"{r['latency_ms']['p95']:.1f}",
             ", ".join(f"{k} {v}" for k, v in fb.items()) if fb else "-",
+            str(r["false_gap_queries"]),
         )
     return table
 
@@ -183,9 +211,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, default=40, help="evenly spaced queries")
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds per model answer")
+    parser.add_argument("--budget", type=float, help="seconds; no new query after that")
     parser.add_argument("--raw", type=Path, help="write each query's model output here (JSONL)")
     args = parser.parse_args()
-    report = asyncio.run(run(args.limit, args.timeout, args.raw))
+    report = asyncio.run(run(args.limit, args.timeout, args.raw, args.budget))
     print(json.dumps(report, indent=2))
     if "skipped" not in report:
         Console().print(_table(report))
