@@ -217,7 +217,7 @@ def main() -> None:
     report = asyncio.run(run(args.limit, args.timeout, args.raw, args.budget))
     print(json.dumps(report, indent=2))
     if "skipped" not in report:
-        Console().print(_table(report))
+        Console(width=120).print(_table(report))
         h = report["llm"]["hit1_vs_retrieval"]
         print("LLM vs retrieval, Hit@1 per query: " + ", ".join(f"{k} {v}" for k, v in h.items()))
 
