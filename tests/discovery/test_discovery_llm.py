@@ -162,3 +162,28 @@ async def test_failing_model_falls_back_and_retrieval_mode_skips_it(settings: Se
         await library.aclose()
     assert result.mode == "retrieval" and "upstream 500" in (result.fallback_reason or "")
     assert plain.mode == "retrieval" and plain.fallback_reason is None
+
+
+async def test_only_the_first_pick_overrides_retrieval(settings: Settings) -> None:
+    """A small model's long list (its first choice, then filler) must not push tools retrieval
+    ranked high out of the top: only the first pick moves ahead of retrieval's order."""
+    query = "summarize the columns of a table"
+
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        prompt = str(messages)
+        numbers = re.findall(r"(\d+)\. [\w.]+:", prompt)
+        first = number_of(prompt, "tabular.describe_table")
+        filler = [n for n in reversed(numbers) if n != first][:4]  # retrieval's worst last
+        return ModelResponse(parts=[TextPart("\n".join([first, *filler]))])
+
+    library = await open_with(settings, FunctionModel(respond))
+    try:
+        plain = await library.discover(query, mode="retrieval")
+        result = await library.discover(query)
+    finally:
+        await library.aclose()
+    assert result.mode == "llm" and result.fallback_reason is None
+    assert result.tools[0].id == "tabular.describe_table"
+    rest = [t.id for t in plain.tools + plain.tool_filtering.backup_options]
+    expected = [t for t in rest if t != "tabular.describe_table"][: len(result.tools) - 1]
+    assert [t.id for t in result.tools[1:]] == expected
