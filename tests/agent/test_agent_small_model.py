@@ -96,3 +96,59 @@ async def test_a_text_answer_without_any_tool_result_is_not_complete(
     assert result.success is False and result.answer == "The mean is probably 13."
     run = await library.trajectories.get(result.trajectory_id)
     assert run.status == "failed"
+
+
+@pytest.mark.parametrize(
+    "call_text",
+    [
+        '```json\n{"name": "stats.descriptive_statistics",\n'
+        ' "arguments": {"values": [3, 9, 27]}}\n```',
+        '<tool_call>\n{"name": "stats__descriptive_statistics", "arguments": '
+        '"{\\"values\\": \\"3, 9, 27\\"}"}\n</tool_call>',
+    ],
+    ids=["fenced-json-tool-id", "qwen-tags-string-arguments"],
+)
+async def test_a_tool_call_written_as_text_is_run_and_its_result_shown(
+    library: ToolLibrary, call_text: str
+) -> None:
+    # The local 1.5B model's habit: the call as JSON text instead of a tool call.
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        feedback = str(messages[-1])  # pydantic-ai hands text-output feedback back as a prompt
+        if "returned:" in feedback:
+            assert '"mean": 13' in feedback  # the tool really ran on the numbers
+            return ModelResponse(parts=[TextPart("The mean is 13 and the median is 9.")])
+        return ModelResponse(parts=[TextPart(call_text)])
+
+    result = await library.run_agent(QUERY, model=FunctionModel(respond))
+    assert result.success is True
+    assert result.answer == "The mean is 13 and the median is 9."
+    assert (result.tool_calls, result.invalid_tool_calls) == (1, 0)
+    assert result.tools_used == ["stats.descriptive_statistics"]
+
+
+async def test_a_text_call_repeated_after_its_result_answers_with_that_result(
+    library: ToolLibrary,
+) -> None:
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        return ModelResponse(
+            parts=[
+                TextPart(
+                    '{"name": "stats.descriptive_statistics", "arguments": {"values": [3, 9, 27]}}'
+                )
+            ]
+        )
+
+    result = await library.run_agent(QUERY, model=FunctionModel(respond))
+    assert (result.tool_calls, result.repeated_tool_calls) == (2, 1)
+    assert result.success is True
+    assert '"mean": 13' in result.answer
+
+
+async def test_text_naming_no_offered_tool_stays_the_answer(library: ToolLibrary) -> None:
+    text = '{"name": "no.such_tool", "arguments": {}}'
+
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        return ModelResponse(parts=[TextPart(text)])
+
+    result = await library.run_agent(QUERY, model=FunctionModel(respond))
+    assert (result.answer, result.tool_calls, result.success) == (text, 0, False)

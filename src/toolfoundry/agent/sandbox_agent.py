@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +97,32 @@ def _answer(output: AgentAnswer | str, *, answered_from_tools: bool) -> AgentAns
             completed=completed if isinstance(completed, bool) else answered_from_tools,
         )
     return AgentAnswer(answer=text, completed=bool(text) and answered_from_tools)
+
+
+_TOOL_CALL_TAGS = re.compile(r"</?tool_call>")
+
+
+def _text_tool_call(text: str) -> tuple[str, dict[str, Any]] | None:
+    """A tool call written as text — `{"name": ..., "arguments": {...}}`, fenced or in
+    `<tool_call>` tags, as small models do when their chat template's tool format slips — or
+    None when the text is not one."""
+    body = _TOOL_CALL_TAGS.sub("", text).strip()
+    fenced = _FENCED.match(body)
+    try:
+        data = json.loads(fenced["body"] if fenced else body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        return None
+    arguments = data.get("arguments", data.get("parameters", {}))
+    if isinstance(arguments, str):  # OpenAI's own wire format: arguments as a JSON string
+        try:
+            arguments = json.loads(arguments)
+        except ValueError:
+            return None
+    if not isinstance(arguments, dict):
+        return None
+    return data["name"], arguments
 
 
 class SandboxAgent:
@@ -186,7 +213,7 @@ class SandboxAgent:
     async def _execute(
         self, run: TrajectoryRun, query: str, found: DiscoveryResult, offered: list[Tool]
     ) -> tuple[AgentAnswer, list[str], _Counts]:
-        from pydantic_ai import Agent, ModelRetry, RunContext, UsageLimits
+        from pydantic_ai import Agent, ModelRetry, RunContext, TextOutput, UsageLimits
         from pydantic_ai import Tool as ModelTool
         from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
         from pydantic_ai.tools import ToolDefinition
@@ -194,6 +221,7 @@ class SandboxAgent:
         used: list[str] = []
         counts = _Counts()
         results: dict[str, Any] = {}
+        invokers: dict[str, Callable[..., Awaitable[Any]]] = {}
 
         def make(tool: Tool) -> ModelTool:
             async def invoke(**arguments: Any) -> Any:
@@ -242,12 +270,31 @@ class SandboxAgent:
                 json_schema=tool.input_schema,
             )
             model_tool.prepare = available
+            invokers[tool.id] = invokers[provider_tool_name(tool.id)] = invoke
             return model_tool
+
+        async def text_output(text: str) -> str:
+            """Plain text is the answer — unless it is a tool call written as text: then the
+            call runs like any other and the model hears its result, or, asked again for a
+            result it already has, that result is the answer."""
+            call = _text_tool_call(text)
+            if call is None or call[0] not in invokers:
+                return text
+            name, arguments = call
+            repeated = counts.repeated
+            value = await invokers[name](**arguments)
+            if counts.repeated > repeated:
+                return json.dumps(value["result"], ensure_ascii=False, default=str)
+            shown = json.dumps(value, ensure_ascii=False, default=str)[:4000]
+            raise ModelRetry(
+                f"The tool {name} returned: {shown}\nAnswer the request from this result, "
+                "in plain text."
+            )
 
         agent = Agent(
             self.model,
             # A structured answer, or plain text: a small model often just writes the answer.
-            output_type=[AgentAnswer, str],
+            output_type=[AgentAnswer, TextOutput(text_output)],
             instructions=load_prompt("agent"),
             tools=[make(t) for t in offered],
             retries=2,
