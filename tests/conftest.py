@@ -14,6 +14,9 @@ from sqlalchemy.engine import make_url
 from toolfoundry import Settings, ToolLibrary
 
 POSTGRES_URL = os.environ.get("TOOLFOUNDRY_TEST_POSTGRES_URL")
+# Tests check what discovery answers, not how fast a loaded CI machine is: the static fallback
+# past the latency budget has its own tests (tests/library/test_fallbacks.py) with short budgets.
+os.environ.setdefault("TOOLFOUNDRY_DISCOVERY_LATENCY_BUDGET", "300")
 # Builds in tests share uv's warm default cache, not a cold one in each test's data directory.
 os.environ.setdefault(
     "TOOLFOUNDRY_UV_CACHE_DIR",
