@@ -73,7 +73,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"toolfoundry serve was not ready in 120 s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`toolfoundry serve` in a subprocess on a free port, over a fresh data dir with the
     starter catalog, mcp-server-time over stdio, a recorded trajectory and a submitted build."""
@@ -154,7 +154,7 @@ class Browser:
     errors: list[str]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         pytest.skip(
