@@ -52,4 +52,14 @@ say "import layers (pyproject.toml [tool.importlinter])"
 .venv/bin/lint-imports
 
 say "pytest"
-.venv/bin/pytest -q -rs "$@"
+# One pytest process per test directory: embedders and browsers loaded by one area are freed
+# before the next (a single process over the whole suite grew past 24 GB and was OOM-killed).
+if [ $# -gt 0 ]; then
+  .venv/bin/pytest -q -rs "$@"
+else
+  for dir in tests/*/; do
+    [ "$(basename "$dir")" = support ] && continue
+    say "pytest $dir"
+    .venv/bin/pytest -q -rs "$dir"
+  done
+fi
