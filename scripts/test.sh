@@ -58,7 +58,7 @@ if [ $# -gt 0 ]; then
   .venv/bin/pytest -q -rs "$@"
 else
   for dir in tests/*/; do
-    [ "$(basename "$dir")" = support ] && continue
+    case "$(basename "$dir")" in support | __pycache__) continue ;; esac
     say "pytest $dir"
     .venv/bin/pytest -q -rs "$dir"
   done
