@@ -51,6 +51,9 @@ say "ruff"
 say "import layers (pyproject.toml [tool.importlinter])"
 .venv/bin/lint-imports
 
+say "types (basedpyright; errors older than the check are in .basedpyright/baseline.json)"
+.venv/bin/basedpyright
+
 say "pytest"
 # One pytest process per test directory: embedders and browsers loaded by one area are freed
 # before the next (a single process over the whole suite grew past 24 GB and was OOM-killed).
