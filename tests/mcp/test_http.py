@@ -11,6 +11,7 @@ import pytest
 from toolfoundry.mcp import (
     McpConfigError,
     McpConnectionManager,
+    McpOutcomeUnknownError,
     McpServerConfig,
     McpUnavailableError,
 )
@@ -52,6 +53,25 @@ async def test_restarted_server_is_transparent_to_the_next_call(
         assert status.state == "connected"
         assert status.endpoint == server.url
         assert "session lost" in (status.last_error or "")
+
+
+@pytest.mark.parametrize("transport", ["http", "sse"])
+async def test_a_call_the_server_received_is_not_repeated_when_it_dies(
+    transport: str, subprocess_server: Any
+) -> None:
+    """The transport tells "never sent" (retried above) from "received, then the server died":
+    the latter may have run, so at most once holds over HTTP too."""
+    server = await subprocess_server(transport)
+    async with McpConnectionManager() as manager:
+        await manager.add(remote_config(server, call_timeout=30))
+        assert await echo(manager, "up") == "up"
+        call = asyncio.create_task(manager.call_tool("remote", "hang"))
+        await asyncio.sleep(1)  # the POST is in and the tool is running
+        server.kill()
+        with pytest.raises(McpOutcomeUnknownError, match="outcome is unknown"):
+            await call
+        await server.start()
+        assert await echo(manager, "again") == "again"
 
 
 async def test_down_server_fails_fast_then_recovers_after_restart(subprocess_server: Any) -> None:

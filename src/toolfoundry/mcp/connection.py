@@ -44,6 +44,7 @@ from pydantic import ValidationError
 
 from toolfoundry.mcp.breaker import CircuitBreaker
 from toolfoundry.mcp.config import McpServerConfig, McpToolInfo, ServerState, ServerStatus
+from toolfoundry.mcp.delivery import Delivery, watched_http_client, watching
 from toolfoundry.mcp.errors import (
     McpOutcomeUnknownError,
     McpTimeoutError,
@@ -84,7 +85,14 @@ _TRANSPORT_ERRORS = (
 
 
 class _SessionLostError(Exception):
-    """A request failed because its session is gone; the cause says how."""
+    """A request failed because its session is gone; the cause says how.
+
+    `delivered` is False when the server provably never ran the request (it answered that it
+    does not know the session, or the connection was refused), so repeating it is always safe."""
+
+    def __init__(self, *, delivered: bool = True) -> None:
+        super().__init__()
+        self.delivered = delivered
 
 
 class _Session:
@@ -328,7 +336,7 @@ class McpConnection:
         except _SessionLostError as lost:
             reason = f"session lost during {what}: {_describe(lost.__cause__)}"
             self._drop(session, reason)
-            if retry_tool is not None and not await self._retry_safe(retry_tool):
+            if lost.delivered and retry_tool is not None and not await self._retry_safe(retry_tool):
                 # At most once: the tool may have run before the session died.
                 raise McpOutcomeUnknownError(
                     f"MCP server {self.name!r}: the session died while {what} was running "
@@ -355,33 +363,42 @@ class McpConnection:
         self, session: _Session, what: str, send: Callable[[Client[Any]], Awaitable[T]]
     ) -> T:
         """Send on `session`, sorting failures into timeout, tool error and lost session."""
-        try:
-            return await send(session.client)
-        except MCPError as exc:
-            if _session_gone(exc):
-                raise _SessionLostError from exc
-            if exc.code == mcp_types.REQUEST_TIMEOUT:
-                raise self._timeout_error(what) from exc
-            raise McpToolError(
-                f"MCP server {self.name!r} rejected {what}: {exc.message}",
-                server=self.name,
-                code=exc.code,
-            ) from exc
-        except TimeoutError as exc:
-            raise self._timeout_error(what) from exc
-        except _TRANSPORT_ERRORS as exc:
-            raise _SessionLostError from exc
-        except Exception as exc:
-            # fastmcp re-raises a dead session task's error, or "not connected", as is.
-            if not session.client.is_connected():
-                raise _SessionLostError from exc
-            if isinstance(exc, ValidationError | RuntimeError):
-                # The SDK's checks of a result against the MCP schema or the tool's output schema.
+        with watching() as delivery:
+            try:
+                return await send(session.client)
+            except MCPError as exc:
+                if _session_rejected(exc):
+                    raise _SessionLostError(delivered=False) from exc
+                if exc.code == mcp_types.CONNECTION_CLOSED:
+                    raise _SessionLostError(delivered=self._reached(delivery)) from exc
+                if exc.code == mcp_types.REQUEST_TIMEOUT:
+                    raise self._timeout_error(what) from exc
                 raise McpToolError(
-                    f"MCP server {self.name!r} answered {what} with an invalid result: {exc}",
+                    f"MCP server {self.name!r} rejected {what}: {exc.message}",
                     server=self.name,
+                    code=exc.code,
                 ) from exc
-            raise
+            except TimeoutError as exc:
+                raise self._timeout_error(what) from exc
+            except _TRANSPORT_ERRORS as exc:
+                raise _SessionLostError(delivered=self._reached(delivery)) from exc
+            except Exception as exc:
+                # fastmcp re-raises a dead session task's error, or "not connected", as is.
+                if not session.client.is_connected():
+                    raise _SessionLostError(delivered=self._reached(delivery)) from exc
+                if isinstance(exc, ValidationError | RuntimeError):
+                    # The SDK checks a result against the MCP schema and the output schema.
+                    raise McpToolError(
+                        f"MCP server {self.name!r} answered {what} with an invalid result: {exc}",
+                        server=self.name,
+                    ) from exc
+                raise
+
+    def _reached(self, delivery: Delivery) -> bool:
+        """Whether a request lost with its session may have run. Only HTTP requests are watched
+        (see mcp/delivery.py); over stdio a lost request may always have run."""
+        watched = self._server is None and self.config.transport != "stdio"
+        return delivery.reached_server if watched else True
 
     async def _retry_safe(self, tool: str) -> bool:
         """Whether a call of `tool` may be repeated: configured so, or annotated by the server
@@ -500,7 +517,10 @@ class McpConnection:
             )
             return [(None, stdio)]
         kind = StreamableHttpTransport if config.transport == "http" else SSETransport
-        return [(url, kind(url, headers=dict(config.headers))) for url in config.urls]
+        return [
+            (url, kind(url, headers=dict(config.headers), httpx_client_factory=watched_http_client))
+            for url in config.urls
+        ]
 
     def _client(self, transport: ClientTransport | FastMCP[Any]) -> Client[Any]:
         return Client(
@@ -662,13 +682,13 @@ def _reaped(command: str, args: list[str]) -> tuple[str, list[str]]:
     return sys.executable, ["-I", str(_REAPER), str(os.getpid()), "--", command, *args]
 
 
-def _session_gone(exc: MCPError) -> bool:
-    if exc.code == mcp_types.CONNECTION_CLOSED:
-        return True
-    # A streamable HTTP server answers 404 for a session id it no longer knows (it restarted, or
-    # expired the session). Only the message tells: "Session not found" from the Python and
-    # TypeScript SDK servers (codes -32600 and -32001, the latter also meaning timeout), or
-    # "Session terminated" when the SDK client stands in for a body it could not parse.
+def _session_rejected(exc: MCPError) -> bool:
+    """The server refused the request because it no longer knows the session: it never ran.
+
+    A streamable HTTP server answers 404 for a session id it no longer knows (it restarted, or
+    expired the session). Only the message tells: "Session not found" from the Python and
+    TypeScript SDK servers (codes -32600 and -32001, the latter also meaning timeout), or
+    "Session terminated" when the SDK client stands in for a 404 body it could not parse."""
     message = exc.message.lower()
     return "session" in message and any(
         word in message for word in ("not found", "terminated", "expired")
