@@ -30,7 +30,7 @@ class GapResolution(BaseModel):
 async def close_gap(library: ToolLibrary, gap: CapabilityGap, *, budget: float) -> GapResolution:
     """Reuse or build an MCP server for `gap`, waiting at most `budget` seconds. A build that
     is still running when the budget ends keeps running; its result registers when done."""
-    from toolfoundry.builder.requirements_analysis import requirement_from_gap
+    from toolfoundry.builder.strategies.codereact.requirements import requirement_from_gap
 
     requirement = requirement_from_gap(gap)
     request = {
@@ -70,7 +70,7 @@ async def _close_remotely(
     library: ToolLibrary, gap: CapabilityGap, request: dict, budget: float
 ) -> GapResolution:
     from toolfoundry.auth.token_file import read_admin_token
-    from toolfoundry.builder.client import MCPBuilderClient
+    from toolfoundry.builder.service.client import MCPBuilderClient
 
     settings = library.settings
     # Replicas share the database, so this data directory's admin token is valid there too.

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 from sqlalchemy import update
 
-from toolfoundry.builder.environment import EnvironmentResult
-from toolfoundry.builder.sandbox import ResourceLimits, Sandbox
+from toolfoundry.builder.stages.environment import EnvironmentResult
+from toolfoundry.builder.stages.sandbox import ResourceLimits, Sandbox
 from toolfoundry.mcp import McpServerConfig
 from toolfoundry.store.tables import ToolRow
 

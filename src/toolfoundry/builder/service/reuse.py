@@ -4,18 +4,32 @@ rather than identical request) it reproduces the request's examples through a li
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolfoundry.builder.models import BuildRequirement
-from toolfoundry.builder.registration import IDLE_TIMEOUT, register
-from toolfoundry.builder.repository import McpAsset
-from toolfoundry.builder.validator import example_arguments, outputs_match
+from toolfoundry.builder.service.queue import (
+    BuildMetrics,
+    BuildQueue,
+    BuildRecord,
+    BuildRequest,
+    BuildResult,
+    new_row,
+)
+from toolfoundry.builder.service.registration import IDLE_TIMEOUT, register
+from toolfoundry.builder.service.repository import McpAsset, McpRepository
+from toolfoundry.builder.stages.validator import example_arguments, outputs_match
+from toolfoundry.core import metrics
 from toolfoundry.core.errors import NotFoundError, ToolfoundryError
+from toolfoundry.core.models import utcnow
 from toolfoundry.mcp import McpServerConfig
 
 if TYPE_CHECKING:
     from toolfoundry.library import ToolLibrary
+
+log = logging.getLogger(__name__)
 
 
 async def ensure_registered(library: ToolLibrary, asset: McpAsset) -> list[str]:
@@ -69,3 +83,74 @@ async def _reproduces(library: ToolLibrary, tool: Any, example: Any) -> bool:
     return outputs_match(example.expected, structured) or outputs_match(
         example.expected, result.content
     )
+
+
+async def reuse_asset(
+    library: ToolLibrary,
+    repository: McpRepository,
+    queue: BuildQueue,
+    build_id: str,
+    request: BuildRequest,
+    requirement: BuildRequirement,
+) -> BuildRecord | None:
+    """A completed build record answering `request` with a stored asset that serves it (same
+    requirement, or a similar one whose examples still pass), or None to build."""
+    started = time.monotonic()
+    for match in await repository.find_similar(requirement):
+        asset = match.asset
+        try:
+            tools = await ensure_registered(library, asset)
+            if match.match == "similar" and requirement.examples:
+                failed = await failing_examples(library, tools, requirement)
+                if failed:
+                    log.info("asset %s is similar but fails %s", asset.id, failed)
+                    continue
+        except ToolfoundryError as exc:
+            log.warning("asset %s not reusable: %s", asset.id, exc.detail)
+            continue
+        await repository.record_use(asset.id)
+        asset = await repository.get(asset.id)
+        elapsed = round(time.monotonic() - started, 3)
+        result = BuildResult(
+            build_id=build_id,
+            success=True,
+            mcp_asset=asset,
+            build_metrics=BuildMetrics(
+                strategy=asset.strategy,
+                mode="reuse",
+                reused=True,
+                match=match.match,
+                similarity=match.similarity,
+                duration_s=elapsed,
+                queue_wait_s=0.0,
+            ),
+            test_results=asset.validation,
+            security=asset.security,
+        )
+        now = utcnow()
+        message = (
+            f"reused asset {asset.id} ({match.match} match, similarity {match.similarity:.2f})"
+            f": server {asset.server_name}, tools {', '.join(asset.tools)}"
+        )
+        record = await queue.add(
+            new_row(
+                build_id,
+                request,
+                requirement,
+                status="completed",
+                strategy=asset.strategy,
+                progress=1.0,
+                current_phase="completed",
+                logs=[message],
+                result=result.model_dump(mode="json"),
+                asset_id=asset.id,
+                reused=True,
+                created_at=now,
+                started_at=now,
+                finished_at=now,
+            )
+        )
+        metrics.BUILD_REQUESTS.labels(request.priority, "reused").inc()
+        log.info("build %s: %s in %.2fs", build_id, message, elapsed)
+        return record
+    return None

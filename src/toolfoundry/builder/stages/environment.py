@@ -28,7 +28,7 @@ from packaging.utils import canonicalize_name
 from pydantic import BaseModel
 
 from toolfoundry.builder.models import BuildRequirement, ProgressCallback
-from toolfoundry.builder.sandbox import ResourceLimits, SandboxSpec
+from toolfoundry.builder.stages.sandbox import ResourceLimits, SandboxSpec
 
 FASTMCP_REQUIREMENT = "fastmcp==4.1.2"
 TEST_REQUIREMENTS = ("pytest>=8",)

@@ -17,8 +17,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from toolfoundry.builder.environment import EnvironmentBuildError
 from toolfoundry.builder.models import ExampleResult, SecurityReport, ValidationReport
+from toolfoundry.builder.stages.environment import EnvironmentBuildError
 from toolfoundry.core import metrics
 
 log = logging.getLogger(__name__)

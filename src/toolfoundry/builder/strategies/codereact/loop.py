@@ -23,8 +23,22 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_ai.exceptions import ModelAPIError
 from pydantic_ai.models import Model
 
-from toolfoundry.builder.abstraction import AbstractionReport, check_abstraction
-from toolfoundry.builder.codegen import (
+from toolfoundry.builder.models import (
+    BuildRequirement,
+    GeneratedFiles,
+    ProgressCallback,
+    SecurityReport,
+    StageTiming,
+    ValidationReport,
+)
+from toolfoundry.builder.stages.environment import EnvironmentBuildError, EnvironmentResult
+from toolfoundry.builder.stages.workspace import BuildWorkspace
+from toolfoundry.builder.strategies.base import BuildAttempt, Iteration, StrategyError
+from toolfoundry.builder.strategies.codereact.abstraction import (
+    AbstractionReport,
+    check_abstraction,
+)
+from toolfoundry.builder.strategies.codereact.codegen import (
     CodeGenerator,
     CodegenFormatError,
     functions_prompt,
@@ -32,8 +46,7 @@ from toolfoundry.builder.codegen import (
     generation_prompt,
     repair_prompt,
 )
-from toolfoundry.builder.environment import EnvironmentBuildError, EnvironmentResult
-from toolfoundry.builder.healing import (
+from toolfoundry.builder.strategies.codereact.healing import (
     ErrorClass,
     Failure,
     Healer,
@@ -47,17 +60,12 @@ from toolfoundry.builder.healing import (
     classify_validation,
     progress,
 )
-from toolfoundry.builder.models import (
-    BuildRequirement,
-    GeneratedFiles,
-    ProgressCallback,
-    SecurityReport,
-    StageTiming,
-    ValidationReport,
+from toolfoundry.builder.strategies.codereact.requirements import (
+    Specification,
+    analyse,
+    requirement_from_gap,
 )
-from toolfoundry.builder.requirements_analysis import Specification, analyse, requirement_from_gap
-from toolfoundry.builder.strategies import BuildAttempt, BuildWorkspace, Iteration, StrategyError
-from toolfoundry.builder.web_agent import WebAgent, WebFindings
+from toolfoundry.builder.strategies.codereact.web.agent import WebAgent, WebFindings
 from toolfoundry.core import metrics
 from toolfoundry.core.settings import Settings
 from toolfoundry.discovery.results import CapabilityGap
