@@ -10,11 +10,11 @@ import pytest
 from openai_stub import OpenAIStub, Script, StubRequest
 
 from toolfoundry import Settings, ToolLibrary
+from toolfoundry.builder.errors import BuildError as StrategyError
 from toolfoundry.builder.models import BuildRequirement
 from toolfoundry.builder.stages.environment import BuildEnvironment
 from toolfoundry.builder.stages.sandbox import BubblewrapSandbox, Sandbox
 from toolfoundry.builder.stages.workspace import BuildWorkspace
-from toolfoundry.builder.strategies.base import StrategyError
 from toolfoundry.builder.strategies.codereact.healing import Healer
 from toolfoundry.builder.strategies.codereact.loop import CodeReActLoop, CodeReActStrategy
 from toolfoundry.llm import build_model

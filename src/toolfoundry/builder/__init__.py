@@ -9,6 +9,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from toolfoundry.builder.errors import BuildError, FailureKind, Phase
     from toolfoundry.builder.models import BuildRequirement, Example
     from toolfoundry.builder.service.auto_gate import AutoBuildGate
     from toolfoundry.builder.service.builds import BuildService
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 _EXPORTS: dict[str, str] = {
     "AutoBuildGate": "service.auto_gate",
+    "BuildError": "errors",
     "BuildRecord": "service.queue",
     "BuildRequest": "service.queue",
     "BuildRequirement": "models",
@@ -28,7 +30,9 @@ _EXPORTS: dict[str, str] = {
     "BuildStatus": "service.events",
     "BuildStatusView": "service.status",
     "Example": "models",
+    "FailureKind": "errors",
     "GapResolution": "service.gaps",
+    "Phase": "errors",
     "TERMINAL": "service.events",
     "close_gap": "service.gaps",
     "sandbox_available": "stages.sandbox",
@@ -38,6 +42,7 @@ _EXPORTS: dict[str, str] = {
 __all__ = [
     "TERMINAL",
     "AutoBuildGate",
+    "BuildError",
     "BuildRecord",
     "BuildRequest",
     "BuildRequirement",
@@ -46,7 +51,9 @@ __all__ = [
     "BuildStatus",
     "BuildStatusView",
     "Example",
+    "FailureKind",
     "GapResolution",
+    "Phase",
     "close_gap",
     "sandbox_available",
     "sandbox_fix",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from toolfoundry.builder.errors import BuildError, FailureKind, Phase
 from toolfoundry.builder.models import BuildRequirement
 from toolfoundry.builder.service.assets import sweep_orphan_assets
 from toolfoundry.builder.service.events import TERMINAL, BuildEvent, BuildEvents, BuildStatus
@@ -35,7 +36,7 @@ from toolfoundry.builder.service.queue import (
 )
 from toolfoundry.builder.service.repository import McpRepository
 from toolfoundry.builder.service.reuse import reuse_asset
-from toolfoundry.builder.service.runner import BuildFailure, BuildRunner, RunnerSetup
+from toolfoundry.builder.service.runner import BuildRunner, RunnerSetup
 from toolfoundry.builder.service.status import (
     BuildStatusView,
     TypicalDuration,
@@ -208,12 +209,12 @@ class BuildService:
                 log.warning("bubblewrap unusable (%s): builds run UNSANDBOXED", status.reason)
                 self._sandbox = UnsandboxedRunner()
             else:
-                raise BuildFailure(
+                raise BuildError(
                     f"the bubblewrap sandbox is unusable here ({status.reason}); "
                     f"{sandbox_fix(status)}; or run builds unsandboxed only by an explicit "
                     "opt-in",
-                    phase="starting",
-                    error_class="sandbox_unavailable",
+                    phase=Phase.STARTING,
+                    kind=FailureKind.SANDBOX_UNAVAILABLE,
                 )
         return self._sandbox
 

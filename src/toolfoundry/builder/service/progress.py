@@ -11,20 +11,27 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolfoundry.builder.errors import Phase
 from toolfoundry.builder.service.events import BuildEvent, BuildEvents, BuildStatus
 from toolfoundry.builder.service.queue import MAX_LOG_LINES, BuildQueue, BuildRecord
 
 log = logging.getLogger(__name__)
 
 # Where each phase starts on the 0–1 progress scale; log lines creep towards the next one.
-PHASE_PROGRESS: dict[str, float] = {
-    "starting": 0.02,
-    "environment": 0.05,
-    "generating": 0.45,
-    "security_scan": 0.65,
-    "validating": 0.70,
-    "registering": 0.92,
+# Every `Phase` has its place, so a strategy's phases (CodeReAct's analysing, researching,
+# syntax check) move the bar too.
+PHASE_PROGRESS: dict[Phase, float] = {
+    Phase.STARTING: 0.02,
+    Phase.ANALYSING: 0.03,
+    Phase.RESEARCHING: 0.04,
+    Phase.ENVIRONMENT: 0.05,
+    Phase.GENERATING: 0.45,
+    Phase.SYNTAX_CHECK: 0.60,
+    Phase.SECURITY_SCAN: 0.65,
+    Phase.VALIDATING: 0.70,
+    Phase.REGISTERING: 0.92,
 }
+assert set(PHASE_PROGRESS) == set(Phase), "every phase needs its place on the progress scale"
 _PHASE_END = dict(zip(PHASE_PROGRESS, [*list(PHASE_PROGRESS.values())[1:], 0.99], strict=True))
 
 
@@ -35,7 +42,7 @@ class LiveBuild:
     record: BuildRecord
     status: BuildStatus = "building"
     phase: str = "starting"
-    progress: float = PHASE_PROGRESS["starting"]
+    progress: float = PHASE_PROGRESS[Phase.STARTING]
     logs: deque[str] = field(default_factory=lambda: deque(maxlen=MAX_LOG_LINES))
     started: float = field(default_factory=time.monotonic)
     dirty: bool = True
@@ -58,10 +65,11 @@ class Progress:
     def end(self, build_id: str) -> None:
         self.live.pop(build_id, None)
 
-    def phase(self, live: LiveBuild, phase: str) -> None:
-        live.phase = phase
-        live.status = "testing" if phase == "validating" else "building"
-        live.progress = max(live.progress, PHASE_PROGRESS.get(phase, live.progress))
+    def phase(self, live: LiveBuild, phase: Phase) -> None:
+        phase = Phase(phase)
+        live.phase = phase.value
+        live.status = "testing" if phase is Phase.VALIDATING else "building"
+        live.progress = max(live.progress, PHASE_PROGRESS[phase])
         live.logs.append(f"— {phase}")
         live.dirty = True
         self._publish(live, "phase", phase)
@@ -69,7 +77,7 @@ class Progress:
     def log(self, live: LiveBuild, line: str) -> None:
         line = line[:500]
         live.logs.append(line)
-        end = _PHASE_END.get(live.phase, live.progress)
+        end = _PHASE_END[Phase(live.phase)]
         live.progress = min(end, live.progress + (end - live.progress) * 0.05)
         live.dirty = True
         self._publish(live, "log", line)

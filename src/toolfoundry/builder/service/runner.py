@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from toolfoundry.builder.errors import BuildError, FailureKind, Phase
 from toolfoundry.builder.models import SecurityReport, StageTiming, ValidationReport
 from toolfoundry.builder.service.assets import move_build
 from toolfoundry.builder.service.events import BuildStatus
@@ -46,8 +47,6 @@ from toolfoundry.builder.stages.workspace import BuildWorkspace
 from toolfoundry.builder.strategies.base import (
     BuildAttempt,
     BuildStrategy,
-    Iteration,
-    StrategyError,
 )
 from toolfoundry.builder.strategies.selection import Strategies
 from toolfoundry.core import metrics
@@ -59,30 +58,6 @@ if TYPE_CHECKING:
     from toolfoundry.library import ToolLibrary
 
 log = logging.getLogger(__name__)
-
-
-class BuildFailure(Exception):
-    """A build stage failed; carries what the result and the failure analysis record."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        phase: str,
-        error_class: str,
-        details: dict[str, Any] | None = None,
-        security: SecurityReport | None = None,
-        validation: ValidationReport | None = None,
-        iterations: list[Iteration] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.phase = phase
-        self.error_class = error_class
-        self.details = details or {}
-        self.security = security
-        self.validation = validation
-        self.iterations = iterations or []
 
 
 @dataclass
@@ -155,14 +130,14 @@ class BuildRunner:
             except TimeoutError:
                 if not deadline.expired():
                     raise
-                raise BuildFailure(
+                raise BuildError(
                     f"the build exceeded its timeout of {record.timeout:g}s during {live.phase}; "
                     "everything it started was stopped. Allow more time (timeout, at most 3600 s)"
                     " or narrow the requirement",
                     phase=live.phase,
-                    error_class="timeout",
+                    kind=FailureKind.TIMEOUT,
                 ) from None
-        except BuildFailure as failure:
+        except BuildError as failure:
             await self._fail(record, live, failure, build_metrics, _timings(workspace), started)
         except asyncio.CancelledError:
             if self.cancel_reason(record.id) == "shutdown":
@@ -174,11 +149,11 @@ class BuildRunner:
                 task.uncancel()
         except Exception as exc:
             log.exception("build %s failed unexpectedly", record.id)
-            failure = BuildFailure(
+            failure = BuildError(
                 f"{type(exc).__name__}: {exc} — a bug in toolfoundry; the server log has the "
                 "traceback",
                 phase=live.phase,
-                error_class="internal",
+                kind=FailureKind.INTERNAL,
             )
             await self._fail(record, live, failure, build_metrics, _timings(workspace), started)
         else:
@@ -192,11 +167,11 @@ class BuildRunner:
         self, record: BuildRecord, live: LiveBuild, build_metrics: BuildMetrics
     ) -> BuildStrategy:
         if record.strategy is not None and record.strategy not in self.strategies:
-            raise BuildFailure(
+            raise BuildError(
                 f"build strategy {record.strategy!r} is not available in this worker; "
                 f"it has {self.strategies.names()}",
-                phase="starting",
-                error_class="unknown_strategy",
+                phase=Phase.STARTING,
+                kind=FailureKind.UNKNOWN_STRATEGY,
             )
         strategy, mode = self.strategies.choose(record.strategy)
         build_metrics.strategy, build_metrics.mode = strategy.name, mode
@@ -214,34 +189,28 @@ class BuildRunner:
             attempt = await strategy.build(record.requirement, workspace, workspace.log)
         except EnvironmentBuildError as exc:
             self._rate("environment", False)
-            raise BuildFailure(
+            raise BuildError(
                 f"{exc}. Check the dependency names and versions on PyPI",
-                phase="environment",
-                error_class=exc.error_class,
+                phase=Phase.ENVIRONMENT,
+                kind=exc.kind,
                 details={"output": exc.stderr[-4000:]},
             ) from exc
-        except StrategyError as exc:
-            if any(t.stage == "environment" for t in workspace.timings):
+        except BuildError:  # the strategy's own failure, with its iterations
+            if any(t.stage == Phase.ENVIRONMENT for t in workspace.timings):
                 self._rate("environment", True)
             self._rate("generation", False)
-            raise BuildFailure(
-                str(exc),
-                phase=exc.phase,
-                error_class=exc.error_class,
-                details=exc.details,
-                iterations=exc.iterations,
-            ) from exc
+            raise
         self._rate("environment", True)
         self._rate("generation", True)
         build_metrics.packages = attempt.environment.packages
         security = attempt.security or workspace.scan(attempt.files)
         if not security.passed:
             high = [f for f in security.findings if f.severity == "high"]
-            raise BuildFailure(
+            raise BuildError(
                 "the security scan found high-severity issues, so nothing was run: "
                 + "; ".join(f"{f.file}:{f.line} {f.rule}: {f.message}" for f in high[:5]),
-                phase="security_scan",
-                error_class="security_finding",
+                phase=Phase.SECURITY_SCAN,
+                kind=FailureKind.SECURITY_FINDING,
                 security=security,
                 iterations=attempt.iterations,
             )
@@ -250,16 +219,16 @@ class BuildRunner:
         )
         self._rate("validation", validation.passed)
         if not validation.passed:
-            error_class, summary = _validation_failure(validation)
-            raise BuildFailure(
+            kind, summary = _validation_failure(validation)
+            raise BuildError(
                 f"validation in the sandbox failed: {summary}",
-                phase="validating",
-                error_class=error_class,
+                phase=Phase.VALIDATING,
+                kind=kind,
                 security=security,
                 validation=validation,
                 iterations=attempt.iterations,
             )
-        with workspace.phase("registering"):
+        with workspace.phase(Phase.REGISTERING):
             asset = await self._store(
                 record, strategy.name, attempt, workspace, security, validation
             )
@@ -298,10 +267,10 @@ class BuildRunner:
             )
         except ToolfoundryError as exc:
             await asyncio.to_thread(shutil.rmtree, asset_dir, True)
-            raise BuildFailure(
+            raise BuildError(
                 f"the validated server could not be registered: {exc.detail}",
-                phase="registering",
-                error_class="registration_failed",
+                phase=Phase.REGISTERING,
+                kind=FailureKind.REGISTRATION_FAILED,
                 security=security,
                 validation=validation,
                 iterations=attempt.iterations,
@@ -379,7 +348,7 @@ class BuildRunner:
         self,
         record: BuildRecord,
         live: LiveBuild,
-        failure: BuildFailure,
+        failure: BuildError,
         build_metrics: BuildMetrics,
         timings: list[StageTiming],
         started: float,
@@ -391,7 +360,7 @@ class BuildRunner:
             build_id=record.id,
             success=False,
             error_message=failure.message,
-            failure_type=failure.error_class,
+            failure_type=failure.kind.value,
             build_metrics=build_metrics,
             test_results=failure.validation,
             security=failure.security,
@@ -411,8 +380,8 @@ class BuildRunner:
                 build_id=record.id,
                 requirement_hash=record.requirement_hash,
                 strategy=build_metrics.strategy,
-                phase=failure.phase,
-                error_class=failure.error_class,
+                phase=failure.phase.value,
+                error_class=failure.kind.value,
                 message=failure.message,
                 details=details,
                 created_at=utcnow(),
@@ -425,7 +394,7 @@ class BuildRunner:
             "failed",
             result=result,
             error_message=failure.message,
-            failure_type=failure.error_class,
+            failure_type=failure.kind.value,
         )
 
     async def _cancelled(self, record: BuildRecord, live: LiveBuild) -> None:
@@ -490,24 +459,26 @@ class BuildRunner:
         gauge.set(counts[0] / counts[1])
 
 
-def _validation_failure(report: ValidationReport) -> tuple[str, str]:
+def _validation_failure(report: ValidationReport) -> tuple[FailureKind, str]:
     """The failure class a healer acts on, and a one-line summary."""
     if not report.initialized:
-        return "runtime_error", "; ".join(report.errors)[:1500]
+        return FailureKind.RUNTIME_ERROR, "; ".join(report.errors)[:1500]
     if any("timed out" in e or "timeout" in e for e in report.errors):
-        return "timeout", "; ".join(report.errors)[:1500]
+        return FailureKind.TIMEOUT, "; ".join(report.errors)[:1500]
     if report.errors:
-        return "runtime_error", "; ".join(report.errors)[:1500]
+        return FailureKind.RUNTIME_ERROR, "; ".join(report.errors)[:1500]
     if report.schema_problems:
-        return "invalid_schema", "; ".join(f"{p.tool}: {p.message}" for p in report.schema_problems)
+        return FailureKind.INVALID_SCHEMA, "; ".join(
+            f"{p.tool}: {p.message}" for p in report.schema_problems
+        )
     failed = [e for e in report.examples if not e.passed]
     if failed:
-        return "example_mismatch", "; ".join(
+        return FailureKind.EXAMPLE_MISMATCH, "; ".join(
             f"{e.input!r} → {e.error or repr(e.actual)} (expected {e.expected!r})" for e in failed
         )[:1500]
     if report.tests is not None and not report.tests.passed:
-        return "test_failure", report.tests.output_tail[-1500:]
-    return "validation_failed", "no tools listed"
+        return FailureKind.TEST_FAILURE, report.tests.output_tail[-1500:]
+    return FailureKind.VALIDATION_FAILED, "no tools listed"
 
 
 def _timings(workspace: BuildWorkspace | None) -> list[StageTiming]:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from toolfoundry.builder.errors import Phase
 from toolfoundry.builder.models import (
     BuildRequirement,
     GeneratedFiles,
@@ -22,7 +23,7 @@ from toolfoundry.builder.stages.scanner import scan
 from toolfoundry.builder.stages.validator import ValidationTimeouts, validate
 from toolfoundry.core.tracing import tracer
 
-PhaseCallback = Callable[[str], None]
+PhaseCallback = Callable[[Phase], None]
 
 
 class BuildWorkspace:
@@ -65,7 +66,7 @@ class BuildWorkspace:
         return self.root / "work"
 
     @contextmanager
-    def phase(self, name: str, detail: str | None = None) -> Iterator[None]:
+    def phase(self, name: Phase, detail: str | None = None) -> Iterator[None]:
         """Report entering `name` and record how long it took."""
         self._on_phase(name)
         started = time.monotonic()
@@ -85,13 +86,13 @@ class BuildWorkspace:
         self, requirement: BuildRequirement | None = None
     ) -> EnvironmentResult:
         """A fresh venv with fastmcp, pytest and the requirement's dependencies."""
-        with self.phase("environment"):
+        with self.phase(Phase.ENVIRONMENT):
             return await self.environment.create(
                 self.venv_dir, requirement or self.requirement, on_progress=self.log
             )
 
     def scan(self, files: GeneratedFiles) -> SecurityReport:
-        with self.phase("security_scan"):
+        with self.phase(Phase.SECURITY_SCAN):
             # The requirement's network grant decides whether HTTP clients are findings.
             report = scan(files.files, network=self.requirement.network)
             self.log(f"security scan: {report.summary()}")
@@ -99,7 +100,7 @@ class BuildWorkspace:
 
     async def validate(self, files: GeneratedFiles, env: EnvironmentResult) -> ValidationReport:
         """Write the files to `server_dir` and validate the server there, in the sandbox."""
-        with self.phase("validating"):
+        with self.phase(Phase.VALIDATING):
             files.write_to(self.server_dir)
             return await validate(
                 self.server_dir,

@@ -2,15 +2,15 @@
 
 A strategy gets a `BuildWorkspace` — the build's directories, the sandbox and the stages
 (environment, security scan, validation) with phase reporting — and returns its final
-`BuildAttempt`. A one-shot strategy (the package wrapper) only creates the environment and the
-files, and the service scans and validates them; a looping strategy (the LLM CodeReAct loop of the
-next issue) scans and validates each iteration itself and returns the attempt it settled on, with
-every iteration recorded.
+`BuildAttempt` or raises `BuildError`. A one-shot strategy (the package wrapper) only creates the
+environment and the files, and the service scans and validates them; a looping strategy (the LLM
+CodeReAct loop) scans and validates each iteration itself and returns the attempt it settled on,
+with every iteration recorded.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
 
@@ -55,25 +55,6 @@ class BuildAttempt(BaseModel):
     """None: the service validates the server in the sandbox."""
     # SerializeAsAny: a strategy's richer iteration records (code, output, repair) are kept.
     iterations: list[SerializeAsAny[Iteration]] = Field(default_factory=list)
-
-
-class StrategyError(RuntimeError):
-    """The strategy could not produce a server; `phase` and `error_class` say where and why."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        phase: str,
-        error_class: str,
-        details: dict[str, Any] | None = None,
-        iterations: list[Iteration] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.phase = phase
-        self.error_class = error_class
-        self.details = details or {}
-        self.iterations = iterations or []
 
 
 @runtime_checkable

@@ -15,22 +15,16 @@ import threading
 from pathlib import Path
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
+from toolfoundry.builder.errors import HEALABLE, BuildError, FailureKind, Phase
 from toolfoundry.builder.models import ExampleResult, SecurityReport, ValidationReport
 from toolfoundry.builder.stages.environment import EnvironmentBuildError
 from toolfoundry.core import metrics
 
 log = logging.getLogger(__name__)
 
-ErrorClass = Literal[
-    "dependency_resolution",
-    "syntax_import",
-    "test_failure",
-    "runtime_error",
-    "timeout",
-    "security_finding",
-]
+# The healable kinds (`errors.HEALABLE`) have candidate strategies below.
 StrategyName = Literal["pin_dependency", "replace_dependency", "fix_code", "simplify_interface"]
 
 # How far an attempt got: a repair that moves a failure later has helped.
@@ -45,7 +39,7 @@ _PROGRESS: dict[str, int] = {
 _PASSED = 5
 
 # Candidate strategies per class; on equal success rates the first is preferred.
-CANDIDATES: dict[ErrorClass, list[StrategyName]] = {
+CANDIDATES: dict[FailureKind, list[StrategyName]] = {
     "dependency_resolution": ["replace_dependency", "pin_dependency"],
     "syntax_import": ["fix_code", "replace_dependency"],
     "test_failure": ["fix_code", "simplify_interface"],
@@ -83,16 +77,28 @@ _TIMEOUT = re.compile(r"timed out|timeout|exceeded", re.I)
 
 
 class Failure(BaseModel):
-    """A classified failure of one attempt."""
+    """The healer's diagnosis of one failed attempt (not raised: the loop goes on with a repair);
+    `to_error()` is the `BuildError` the loop stops with when it cannot."""
 
-    error_class: ErrorClass
-    stage: str
+    error_class: FailureKind
+    """One of `HEALABLE`."""
+    stage: Phase
     """Where it happened: syntax_check, security_scan, environment, validating."""
     summary: str
     output: str
     """The exact failing output the next prompt shows the model."""
     detail: str | None = None
     """A finer class, e.g. the environment's `dependency_not_found`."""
+
+    @field_validator("error_class")
+    @classmethod
+    def _healable(cls, kind: FailureKind) -> FailureKind:
+        if kind not in HEALABLE:
+            raise ValueError(f"{kind} has no repair strategy; use one of {sorted(HEALABLE)}")
+        return kind
+
+    def to_error(self, message: str | None = None) -> BuildError:
+        return BuildError(message or self.summary, phase=self.stage, kind=self.error_class)
 
 
 def classify_environment(exc: EnvironmentBuildError) -> Failure:
@@ -132,7 +138,7 @@ def classify_validation(report: ValidationReport) -> Failure:
     errors = "\n".join(report.errors)
     if not report.initialized or report.errors:
         if _IMPORT_OR_SYNTAX.search(errors):
-            error_class: ErrorClass = "syntax_import"
+            error_class: FailureKind = "syntax_import"
         elif _TIMEOUT.search(errors) and not report.initialized:
             error_class = "timeout"
         else:
@@ -218,7 +224,7 @@ class JsonStatsStore:
 
 class StrategyRate(BaseModel):
     strategy: StrategyName
-    error_class: ErrorClass
+    error_class: FailureKind
     successes: int
     attempts: int
 
@@ -241,13 +247,13 @@ class HealingStats:
             except (OSError, ValueError) as exc:
                 log.warning("healing stats could not be loaded (%s); starting empty", exc)
 
-    def rate(self, strategy: StrategyName, error_class: ErrorClass) -> StrategyRate:
+    def rate(self, strategy: StrategyName, error_class: FailureKind) -> StrategyRate:
         successes, attempts = self._counts.get(f"{strategy}/{error_class}", [0, 0])
         return StrategyRate(
             strategy=strategy, error_class=error_class, successes=successes, attempts=attempts
         )
 
-    def record(self, strategy: StrategyName, error_class: ErrorClass, success: bool) -> None:
+    def record(self, strategy: StrategyName, error_class: FailureKind, success: bool) -> None:
         with self._lock:
             counts = self._counts.setdefault(f"{strategy}/{error_class}", [0, 0])
             counts[0] += int(success)
@@ -291,7 +297,7 @@ class Healer:
     def __init__(self, stats: HealingStats | None = None) -> None:
         self.stats = stats or HealingStats()
 
-    def plan(self, failure: Failure, tried: list[tuple[StrategyName, ErrorClass]]) -> HealPlan:
+    def plan(self, failure: Failure, tried: list[tuple[StrategyName, FailureKind]]) -> HealPlan:
         """The best-rated candidate for the failure's class; one already tried on this class in
         this build goes last, so a repair that did not help is not repeated first."""
         candidates = CANDIDATES[failure.error_class]

@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, ValidationError
 from pydantic_ai.exceptions import ModelAPIError
 from pydantic_ai.models import Model
 
+from toolfoundry.builder.errors import BuildError, FailureKind, Phase
 from toolfoundry.builder.models import (
     BuildRequirement,
     GeneratedFiles,
@@ -33,7 +34,7 @@ from toolfoundry.builder.models import (
 )
 from toolfoundry.builder.stages.environment import EnvironmentBuildError, EnvironmentResult
 from toolfoundry.builder.stages.workspace import BuildWorkspace
-from toolfoundry.builder.strategies.base import BuildAttempt, Iteration, StrategyError
+from toolfoundry.builder.strategies.base import BuildAttempt, Iteration
 from toolfoundry.builder.strategies.codereact.abstraction import (
     AbstractionReport,
     check_abstraction,
@@ -47,7 +48,6 @@ from toolfoundry.builder.strategies.codereact.codegen import (
     repair_prompt,
 )
 from toolfoundry.builder.strategies.codereact.healing import (
-    ErrorClass,
     Failure,
     Healer,
     HealingStats,
@@ -125,8 +125,8 @@ class LoopResult(BaseModel):
     iterations: list[CodeReActIteration] = Field(default_factory=list)
     metrics: LoopMetrics
     error: str | None = None
-    error_class: str | None = None
-    phase: str | None = None
+    error_class: FailureKind | None = None
+    phase: Phase | None = None
 
 
 @dataclass
@@ -183,7 +183,7 @@ class _LoopState:
     seen: set[str] = field(default_factory=set)
     """Attempts already checked (normalised code): a repeat cannot do better."""
     contract: Literal["functions", "files"] = "functions"
-    tried: list[tuple[StrategyName, ErrorClass]] = field(default_factory=list)
+    tried: list[tuple[StrategyName, FailureKind]] = field(default_factory=list)
     healing: list[HealingOutcome] = field(default_factory=list)
     environment: EnvironmentResult | None = None
     environment_for: list[str] | None = None
@@ -195,13 +195,6 @@ class _LoopState:
     chosen: _Passed | None = None
     abstraction: AbstractionReport | None = None
     last_failure: Failure | None = None
-
-
-class _Stop(Exception):
-    def __init__(self, message: str, *, phase: str, error_class: str) -> None:
-        super().__init__(message)
-        self.phase = phase
-        self.error_class = error_class
 
 
 class CodeReActLoop:
@@ -247,7 +240,7 @@ class CodeReActLoop:
         )
         started = time.monotonic()
         first_timing = len(workspace.timings)
-        with workspace.phase("analysing"):
+        with workspace.phase(Phase.ANALYSING):
             spec = await analyse(source, self.model if self._model_analyses(requirement) else None)
         on_progress(f"specification ({spec.mode}): {spec.to_prompt()[:400]}")
         findings = await self._research(spec, workspace, on_progress)
@@ -266,8 +259,8 @@ class CodeReActLoop:
         )
         try:
             await self._iterate(state, workspace, on_progress, started)
-        except _Stop as stop:
-            result.error, result.error_class, result.phase = str(stop), stop.error_class, stop.phase
+        except BuildError as stop:
+            result.error, result.error_class, result.phase = str(stop), stop.kind, stop.phase
         result.iterations = state.iterations
         if state.chosen is not None:
             result.success = True
@@ -301,7 +294,7 @@ class CodeReActLoop:
     ) -> WebFindings | None:
         if self.web_agent is None:
             return None
-        with workspace.phase("researching"):
+        with workspace.phase(Phase.RESEARCHING):
             findings = await self.web_agent.search(spec)
         for status in findings.providers:
             on_progress(
@@ -332,7 +325,7 @@ class CodeReActLoop:
             state.iterations.append(record)
             prompt = self._prompt(state, repair)
             try:
-                with workspace.phase("generating"):
+                with workspace.phase(Phase.GENERATING):
                     if state.contract == "functions":
                         generation = await self.generator.generate_functions(
                             prompt, state.requirement, repair=repair is not None
@@ -352,10 +345,10 @@ class CodeReActLoop:
                     return
                 record.decision = "stop: the model did not answer"
                 self._close(record, workspace, timing_mark, iteration_started, on_progress)
-                raise _Stop(
+                raise BuildError(
                     f"the model did not answer: {record.error}",
-                    phase="generating",
-                    error_class="model_unavailable",
+                    phase=Phase.GENERATING,
+                    kind=FailureKind.MODEL_UNAVAILABLE,
                 ) from exc
             except CodegenFormatError as exc:
                 record.outcome, record.error_class = "malformed", "malformed_answer"
@@ -371,7 +364,9 @@ class CodeReActLoop:
                     return
                 record.decision = "stop: the model's answers did not parse within the retry budget"
                 self._close(record, workspace, timing_mark, iteration_started, on_progress)
-                raise _Stop(str(exc), phase="generating", error_class="malformed_answer") from exc
+                raise BuildError(
+                    str(exc), phase=Phase.GENERATING, kind=FailureKind.MALFORMED_ANSWER
+                ) from exc
             files = state.previous = generation.files
             state.previous_code = generation.code
             record.code, record.files = files.files, sorted(files.files)
@@ -382,13 +377,13 @@ class CodeReActLoop:
                 record.error = "the model answered with code it had already tried"
                 record.decision = "stop: a repeated attempt cannot do better"
                 self._close(record, workspace, timing_mark, iteration_started, on_progress)
-                raise _Stop(
+                raise BuildError(
                     "the model repeated an attempt that already failed"
                     + (f" ({state.last_failure.summary})" if state.last_failure else ""),
-                    phase="generating",
-                    error_class=state.last_failure.error_class
+                    phase=Phase.GENERATING,
+                    kind=state.last_failure.error_class
                     if state.last_failure
-                    else "repeated_attempt",
+                    else FailureKind.REPEATED_ATTEMPT,
                 )
             state.seen.add(fingerprint)
             check = await self._check(files, state, workspace, on_progress)
@@ -411,7 +406,7 @@ class CodeReActLoop:
             if failure.detail in _UNHEALABLE_ENVIRONMENT:
                 record.decision = f"stop: {failure.detail} failures are not fixed by new code"
                 self._close(record, workspace, timing_mark, iteration_started, on_progress)
-                raise _Stop(failure.summary, phase=failure.stage, error_class=failure.error_class)
+                raise failure.to_error()
             plan = self.healer.plan(failure, state.tried)
             state.tried.append((plan.strategy, failure.error_class))
             repair = _Repair(
@@ -434,11 +429,11 @@ class CodeReActLoop:
         # Only failures reach here: a passing server returns from inside the loop.
         last = state.last_failure
         assert last is not None
-        raise _Stop(
+        raise BuildError(
             f"no working server after {self.max_iterations} iterations; the last failed at "
             f"{last.stage} with {last.error_class}: {last.summary}",
             phase=last.stage,
-            error_class=last.error_class,
+            kind=last.error_class,
         )
 
     @staticmethod
@@ -477,11 +472,11 @@ class CodeReActLoop:
                 state.chosen = state.passed
                 state.abstraction = check_abstraction(state.passed.files, state.requirement)
                 return True
-            raise _Stop(
+            raise BuildError(
                 f"stopped before iteration {number}: {self.timeout - elapsed:.0f}s of the "
                 f"{self.timeout:g}s budget left and an iteration takes about {per_iteration:.0f}s",
-                phase="generating",
-                error_class="timeout",
+                phase=Phase.GENERATING,
+                kind=FailureKind.TIMEOUT,
             )
         return False
 
@@ -561,7 +556,7 @@ class CodeReActLoop:
                 f"validated, but not reusable yet ({report.summary()}); next: parameterise"
             )
             return _Repair(
-                error_class="abstraction",
+                error_class=FailureKind.ABSTRACTION,
                 output=report.to_prompt(),
                 strategy="parameterise",
                 instruction=_PARAMETERISE,
@@ -609,8 +604,8 @@ class CodeReActLoop:
             dependencies = _dependencies(files, state.requirement)
         except ValueError as exc:
             failure = Failure(
-                error_class="dependency_resolution",
-                stage="environment",
+                error_class=FailureKind.DEPENDENCY_RESOLUTION,
+                stage=Phase.ENVIRONMENT,
                 summary=str(exc),
                 output=f"{exc}\n\nrequirements.txt:\n{files.files.get('requirements.txt', '')}",
                 detail="invalid_requirement",
@@ -698,7 +693,7 @@ class CodeReActLoop:
 
 class CodeReActStrategy:
     """The `llm` build strategy of the build service: runs the loop, returns the attempt it
-    settled on (scanned and validated), or raises `StrategyError` with every iteration."""
+    settled on (scanned and validated), or raises `BuildError` with every iteration."""
 
     name = "llm"
 
@@ -728,10 +723,10 @@ class CodeReActStrategy:
         result = await self.loop.run(requirement, workspace, on_progress)
         on_progress("codereact metrics: " + json.dumps(result.metrics.model_dump(mode="json")))
         if result.attempt is None:
-            raise StrategyError(
+            raise BuildError(
                 result.error or "the build loop produced no server",
-                phase=result.phase or "generating",
-                error_class=result.error_class or "unknown",
+                phase=result.phase or Phase.GENERATING,
+                kind=result.error_class or FailureKind.UNKNOWN,
                 details={
                     "specification": result.specification.model_dump(mode="json"),
                     "metrics": result.metrics.model_dump(mode="json"),

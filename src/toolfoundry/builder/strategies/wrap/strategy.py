@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
+from toolfoundry.builder.errors import BuildError, FailureKind, Phase
 from toolfoundry.builder.models import BuildRequirement, ProgressCallback
 from toolfoundry.builder.stages.workspace import BuildWorkspace
-from toolfoundry.builder.strategies.base import BuildAttempt, Iteration, StrategyError
+from toolfoundry.builder.strategies.base import BuildAttempt, Iteration
 from toolfoundry.builder.strategies.wrap.models import Embed, PackageWrapError
 from toolfoundry.builder.strategies.wrap.wrapper import PackageWrapper
 
@@ -26,25 +27,25 @@ class PackageWrapperStrategy:
         on_progress: ProgressCallback,
     ) -> BuildAttempt:
         if not requirement.dependencies:
-            raise StrategyError(
+            raise BuildError(
                 "the package-wrapper strategy needs a dependency naming the PyPI package to wrap "
                 "(e.g. dependencies: ['markdown']); configure TOOLFOUNDRY_LLM_MODEL to generate "
                 "code instead",
-                phase="generating",
-                error_class="no_dependency",
+                phase=Phase.GENERATING,
+                kind=FailureKind.NO_DEPENDENCY,
             )
         env = await workspace.create_environment()
         started = time.monotonic()
-        with workspace.phase("generating"):
+        with workspace.phase(Phase.GENERATING):
             try:
                 wrapped = await self.wrapper.build(
                     requirement, env, workspace.sandbox, workspace.root, on_progress=on_progress
                 )
             except PackageWrapError as exc:
-                raise StrategyError(
+                raise BuildError(
                     f"{exc}. Check the examples, or name a package whose functions do this",
-                    phase="generating",
-                    error_class="no_matching_function",
+                    phase=Phase.GENERATING,
+                    kind=FailureKind.NO_MATCHING_FUNCTION,
                     iterations=[
                         Iteration(
                             number=1,
