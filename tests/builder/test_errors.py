@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from toolfoundry.builder import BuildError, FailureKind, Phase
+from toolfoundry.builder.errors import BuildError, FailureKind, Phase
 from toolfoundry.builder.service.events import BuildEvents
 from toolfoundry.builder.service.progress import PHASE_PROGRESS, LiveBuild, Progress
 from toolfoundry.builder.service.queue import BuildRecord

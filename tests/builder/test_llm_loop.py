@@ -16,7 +16,8 @@ from toolfoundry.builder.stages.environment import BuildEnvironment
 from toolfoundry.builder.stages.sandbox import BubblewrapSandbox, Sandbox
 from toolfoundry.builder.stages.workspace import BuildWorkspace
 from toolfoundry.builder.strategies.codereact.healing import Healer
-from toolfoundry.builder.strategies.codereact.loop import CodeReActLoop, CodeReActStrategy
+from toolfoundry.builder.strategies.codereact.loop import CodeReActLoop
+from toolfoundry.builder.strategies.codereact.strategy import CodeReActStrategy
 from toolfoundry.llm import build_model
 
 README = "````markdown README.md\n# {title}\n\nRun it with `python server.py`.\n````\n"

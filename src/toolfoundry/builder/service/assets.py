@@ -16,7 +16,7 @@ from toolfoundry.builder.service.repository import McpRepository
 from toolfoundry.core.errors import ToolfoundryError
 
 if TYPE_CHECKING:
-    from toolfoundry.library import ToolLibrary
+    from toolfoundry.builder.ports import ServerRegistrar
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def move_build(source: Path, target: Path, owner: str) -> None:
 
 
 async def sweep_orphan_assets(
-    repository: McpRepository, queue: BuildQueue, library: ToolLibrary
+    repository: McpRepository, queue: BuildQueue, servers: ServerRegistrar
 ) -> list[Path]:
     """Remove asset directories no asset row owns — left by a build killed between moving
     its files into place and committing its row — with any MCP server registered from
@@ -55,10 +55,10 @@ async def sweep_orphan_assets(
                 # The same attempt still running: its row is about to be committed.
                 if build.status in ("building", "testing") and str(build.attempts) == attempt:
                     continue
-        for server in await library.list_mcp_servers():
+        for server in await servers.list_mcp_servers():
             if any(str(path) in arg for arg in server.config.args):
                 with contextlib.suppress(ToolfoundryError):
-                    await library.remove_mcp_server(server.name)
+                    await servers.remove_mcp_server(server.name)
         await asyncio.to_thread(shutil.rmtree, path, True)
         log.warning("removed orphan asset directory %s (build %s)", path, build_id)
         swept.append(path)

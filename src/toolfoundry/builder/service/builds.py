@@ -62,7 +62,7 @@ from toolfoundry.core.errors import ConflictError, InvalidInputError
 from toolfoundry.core.models import utcnow
 
 if TYPE_CHECKING:
-    from toolfoundry.library import ToolLibrary
+    from toolfoundry.builder.ports import BuildHost
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ class BuildService:
 
     def __init__(
         self,
-        library: ToolLibrary,
+        host: BuildHost,
         *,
         sandbox: Sandbox | None = None,
         environment: BuildEnvironment | None = None,
@@ -85,18 +85,20 @@ class BuildService:
         validation_timeouts: ValidationTimeouts | None = None,
         allow_unsandboxed: bool = False,
     ) -> None:
-        """`embedder`: for similarity reuse (default: discovery's `get_embedder()`, token overlap
+        """`host`: the ports a build needs (the library satisfies them; see `ports`).
+        `embedder`: for similarity reuse (default: discovery's `get_embedder()`, token overlap
         when that cannot load; None forces token overlap). `allow_unsandboxed` lets builds run
         without bubblewrap where it is unusable — logged on every launch."""
-        self.library = library
-        settings = library.settings
+        self.host = host
+        settings = host.settings
+        sessions = host.catalog.sessions
         self.data_dir = Path(settings.data_dir)
-        self.queue = BuildQueue(library.catalog.sessions)
+        self.queue = BuildQueue(sessions)
         self.events = BuildEvents()
         self.progress = Progress(self.queue, self.events)
         self.durations = TypicalDuration(self.queue)
         self.repository = McpRepository(
-            library.catalog.sessions,
+            sessions,
             self.data_dir / "mcp_assets",
             embedder=_default_embedder() if embedder is _AUTO else embedder,
         )
@@ -105,17 +107,17 @@ class BuildService:
         disk = settings.sandbox_disk_mb * 1024**2
         self.allow_unsandboxed = allow_unsandboxed
         self._sandbox = sandbox
-        self.strategies = Strategies(llm_configured=library.llm is not None)
+        self.strategies = Strategies(llm_configured=host.llm is not None)
         self.register_strategy(PackageWrapperStrategy(embed=self._embed_texts))
-        if library.llm is not None:
-            from toolfoundry.builder.strategies.codereact.loop import CodeReActStrategy
+        if host.llm is not None:
+            from toolfoundry.builder.strategies.codereact.strategy import CodeReActStrategy
 
-            self.register_strategy(CodeReActStrategy.from_settings(settings, library.llm))
+            self.register_strategy(CodeReActStrategy.from_settings(settings, host.llm))
         self.pool = WorkerPool(
             self.queue, self._run, concurrency=concurrency or settings.max_concurrent_builds
         )
         self.runner = BuildRunner(
-            library,
+            host,
             setup=RunnerSetup(
                 data_dir=self.data_dir,
                 environment=environment
@@ -179,7 +181,7 @@ class BuildService:
 
     async def sweep_orphan_assets(self) -> list[Path]:
         """Asset directories of builds killed before their row was committed (see `assets`)."""
-        return await sweep_orphan_assets(self.repository, self.queue, self.library)
+        return await sweep_orphan_assets(self.repository, self.queue, self.host)
 
     async def aclose(self) -> None:
         """Stop the workers; builds they were running go back to the queue."""
@@ -246,7 +248,7 @@ class BuildService:
         build_id = f"bld_{uuid.uuid4().hex[:16]}"
         if reuse:
             reused = await reuse_asset(
-                self.library, self.repository, self.queue, build_id, request, requirement
+                self.host, self.host, self.repository, self.queue, build_id, request, requirement
             )
             if reused is not None:
                 self.progress.publish_record(reused)

@@ -27,15 +27,19 @@ from toolfoundry.core.models import utcnow
 from toolfoundry.mcp import McpServerConfig
 
 if TYPE_CHECKING:
-    from toolfoundry.library import ToolLibrary
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from toolfoundry.builder.ports import ServerRegistrar, ToolRunner
 
 log = logging.getLogger(__name__)
 
 
-async def ensure_registered(library: ToolLibrary, asset: McpAsset) -> list[str]:
+async def ensure_registered(
+    servers: ServerRegistrar, sessions: async_sessionmaker[AsyncSession], asset: McpAsset
+) -> list[str]:
     """The asset's catalog tool ids, registering its server again if it was removed."""
     try:
-        return (await library.get_mcp_server(asset.server_name)).tools
+        return (await servers.get_mcp_server(asset.server_name)).tools
     except NotFoundError:
         pass
     if not await asyncio.to_thread(Path(asset.path).is_dir):
@@ -50,29 +54,29 @@ async def ensure_registered(library: ToolLibrary, asset: McpAsset) -> list[str]:
         idle_timeout=IDLE_TIMEOUT,
     )
     registration = await register(
-        library, config, sandbox=asset.launch["sandbox"], network=asset.network
+        servers, sessions, config, sandbox=asset.launch["sandbox"], network=asset.network
     )
     return registration.tools
 
 
 async def failing_examples(
-    library: ToolLibrary, tool_ids: list[str], requirement: BuildRequirement
+    tools: ToolRunner, tool_ids: list[str], requirement: BuildRequirement
 ) -> list[str]:
     """The request's examples that none of the asset's tools reproduces."""
-    tools = [await library.get_tool(tool_id) for tool_id in tool_ids]
+    found = [await tools.get_tool(tool_id) for tool_id in tool_ids]
     failing = []
     for example in requirement.examples:
-        if not any([await _reproduces(library, tool, example) for tool in tools]):
+        if not any([await _reproduces(tools, tool, example) for tool in found]):
             failing.append(f"{example.input!r} => {example.expected!r}")
     return failing
 
 
-async def _reproduces(library: ToolLibrary, tool: Any, example: Any) -> bool:
+async def _reproduces(tools: ToolRunner, tool: Any, example: Any) -> bool:
     if example.tool not in (None, tool.name):
         return False
     try:
         arguments = example_arguments(example.input, tool.input_schema)
-        result = await library.call(tool.id, arguments)
+        result = await tools.call(tool.id, arguments)
     except (ValueError, ToolfoundryError):
         return False
     if result.is_error:
@@ -86,7 +90,8 @@ async def _reproduces(library: ToolLibrary, tool: Any, example: Any) -> bool:
 
 
 async def reuse_asset(
-    library: ToolLibrary,
+    servers: ServerRegistrar,
+    tools: ToolRunner,
     repository: McpRepository,
     queue: BuildQueue,
     build_id: str,
@@ -99,9 +104,9 @@ async def reuse_asset(
     for match in await repository.find_similar(requirement):
         asset = match.asset
         try:
-            tools = await ensure_registered(library, asset)
+            tool_ids = await ensure_registered(servers, repository.sessions, asset)
             if match.match == "similar" and requirement.examples:
-                failed = await failing_examples(library, tools, requirement)
+                failed = await failing_examples(tools, tool_ids, requirement)
                 if failed:
                     log.info("asset %s is similar but fails %s", asset.id, failed)
                     continue

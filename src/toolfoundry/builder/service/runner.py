@@ -44,10 +44,7 @@ from toolfoundry.builder.stages.environment import BuildEnvironment, Environment
 from toolfoundry.builder.stages.sandbox import ResourceLimits, Sandbox
 from toolfoundry.builder.stages.validator import ValidationTimeouts
 from toolfoundry.builder.stages.workspace import BuildWorkspace
-from toolfoundry.builder.strategies.base import (
-    BuildAttempt,
-    BuildStrategy,
-)
+from toolfoundry.builder.strategies.base import BuildAttempt, BuildStrategy
 from toolfoundry.builder.strategies.selection import Strategies
 from toolfoundry.core import metrics
 from toolfoundry.core.errors import ToolfoundryError
@@ -55,7 +52,7 @@ from toolfoundry.core.models import utcnow
 from toolfoundry.core.tracing import tracer
 
 if TYPE_CHECKING:
-    from toolfoundry.library import ToolLibrary
+    from toolfoundry.builder.ports import ServerRegistrar
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +73,7 @@ class BuildRunner:
 
     def __init__(
         self,
-        library: ToolLibrary,
+        servers: ServerRegistrar,
         *,
         setup: RunnerSetup,
         queue: BuildQueue,
@@ -87,7 +84,7 @@ class BuildRunner:
         cancel_reason: Callable[[str], CancelReason],
         durations: TypicalDuration,
     ) -> None:
-        self.library = library
+        self.servers = servers
         self.setup = setup
         self.queue = queue
         self.repository = repository
@@ -263,7 +260,11 @@ class BuildRunner:
         workspace.log(f"registering MCP server {name}: {config.command} … {config.args[-1]}")
         try:
             registration = await register(
-                self.library, config, sandbox=sandbox.name, network=requirement.network
+                self.servers,
+                self.repository.sessions,
+                config,
+                sandbox=sandbox.name,
+                network=requirement.network,
             )
         except ToolfoundryError as exc:
             await asyncio.to_thread(shutil.rmtree, asset_dir, True)
@@ -309,7 +310,7 @@ class BuildRunner:
             await self.repository.store(asset)
         except BaseException:
             with contextlib.suppress(ToolfoundryError):
-                await self.library.remove_mcp_server(registration.server_name)
+                await self.servers.remove_mcp_server(registration.server_name)
             await asyncio.to_thread(shutil.rmtree, asset_dir, True)
             raise
         workspace.log(f"registered {', '.join(registration.tools)} (asset {asset_id})")

@@ -11,7 +11,6 @@ that is the build service's job once the attempt is returned.
 from __future__ import annotations
 
 import ast
-import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from pydantic_ai.exceptions import ModelAPIError
 from pydantic_ai.models import Model
 
@@ -34,7 +33,7 @@ from toolfoundry.builder.models import (
 )
 from toolfoundry.builder.stages.environment import EnvironmentBuildError, EnvironmentResult
 from toolfoundry.builder.stages.workspace import BuildWorkspace
-from toolfoundry.builder.strategies.base import BuildAttempt, Iteration
+from toolfoundry.builder.strategies.base import BuildAttempt
 from toolfoundry.builder.strategies.codereact.abstraction import (
     AbstractionReport,
     check_abstraction,
@@ -50,9 +49,7 @@ from toolfoundry.builder.strategies.codereact.codegen import (
 from toolfoundry.builder.strategies.codereact.healing import (
     Failure,
     Healer,
-    HealingStats,
     HealPlan,
-    JsonStatsStore,
     StrategyName,
     classify_environment,
     classify_security,
@@ -65,68 +62,26 @@ from toolfoundry.builder.strategies.codereact.requirements import (
     analyse,
     requirement_from_gap,
 )
+from toolfoundry.builder.strategies.codereact.results import (
+    CodeReActIteration,
+    HealingOutcome,
+    LoopMetrics,
+    LoopResult,
+)
 from toolfoundry.builder.strategies.codereact.web.agent import WebAgent, WebFindings
 from toolfoundry.core import metrics
-from toolfoundry.core.settings import Settings
 from toolfoundry.discovery.results import CapabilityGap
 
 # Installed by the environment itself, at the versions the sandbox and validator expect.
 _PROVIDED = frozenset({"fastmcp", "mcp", "pytest"})
 # uv failures no rewrite of the code can fix.
-_UNHEALABLE_ENVIRONMENT = frozenset({"network", "python_unavailable"})
+_UNHEALABLE_ENVIRONMENT = frozenset({FailureKind.NETWORK, FailureKind.PYTHON_UNAVAILABLE})
 _PARAMETERISE = (
     "The server passed, but it is not yet reusable. Fix exactly the points listed in the "
     "output: take values as parameters instead of copying them from the examples, annotate "
     "every parameter and return type, give every tool a docstring, and keep README.md. The "
     "tests keep using the examples."
 )
-
-
-class CodeReActIteration(Iteration):
-    """An iteration with its full record: the files, the exact output and the repair applied."""
-
-    code: dict[str, str] = Field(default_factory=dict)
-    output: str = ""
-    repair: str | None = None
-    """The healing strategy (or `parameterise`) this iteration's prompt asked for."""
-    repair_helped: bool | None = None
-    answers: int = 0
-    """Model answers it took, format retries included."""
-    phases: list[StageTiming] = Field(default_factory=list)
-
-
-class HealingOutcome(BaseModel):
-    strategy: str
-    error_class: str
-    helped: bool
-
-
-class LoopMetrics(BaseModel):
-    success: bool
-    first_try: bool
-    """Passed at iteration 1 (before any repair)."""
-    iterations: int
-    duration_s: float
-    phase_seconds: dict[str, float] = Field(default_factory=dict)
-    healing: list[HealingOutcome] = Field(default_factory=list)
-    """The repairs this build applied and whether each helped."""
-    strategy_rates: dict[str, float] = Field(default_factory=dict)
-    """Recorded success rate of every strategy/error class so far (all builds)."""
-
-
-class LoopResult(BaseModel):
-    """What the loop settled on, and how it got there."""
-
-    success: bool
-    specification: Specification
-    web: WebFindings | None = None
-    attempt: BuildAttempt | None = None
-    abstraction: AbstractionReport | None = None
-    iterations: list[CodeReActIteration] = Field(default_factory=list)
-    metrics: LoopMetrics
-    error: str | None = None
-    error_class: FailureKind | None = None
-    phase: Phase | None = None
 
 
 @dataclass
@@ -689,51 +644,6 @@ class CodeReActLoop:
                 if r.attempts
             },
         )
-
-
-class CodeReActStrategy:
-    """The `llm` build strategy of the build service: runs the loop, returns the attempt it
-    settled on (scanned and validated), or raises `BuildError` with every iteration."""
-
-    name = "llm"
-
-    def __init__(self, loop: CodeReActLoop) -> None:
-        self.loop = loop
-
-    @classmethod
-    def from_settings(cls, settings: Settings, model: Model) -> CodeReActStrategy:
-        """Web agent from the settings; healing statistics kept in the data directory."""
-        store = JsonStatsStore(settings.data_dir / "healing_stats.json")
-        return cls(
-            CodeReActLoop(
-                model,
-                web_agent=WebAgent.from_settings(settings),
-                healer=Healer(HealingStats(store)),
-                max_iterations=settings.build_max_iterations,
-                format_retries=settings.build_format_retries,
-            )
-        )
-
-    async def build(
-        self,
-        requirement: BuildRequirement,
-        workspace: BuildWorkspace,
-        on_progress: ProgressCallback,
-    ) -> BuildAttempt:
-        result = await self.loop.run(requirement, workspace, on_progress)
-        on_progress("codereact metrics: " + json.dumps(result.metrics.model_dump(mode="json")))
-        if result.attempt is None:
-            raise BuildError(
-                result.error or "the build loop produced no server",
-                phase=result.phase or Phase.GENERATING,
-                kind=result.error_class or FailureKind.UNKNOWN,
-                details={
-                    "specification": result.specification.model_dump(mode="json"),
-                    "metrics": result.metrics.model_dump(mode="json"),
-                },
-                iterations=list(result.iterations),
-            )
-        return result.attempt
 
 
 def _dependencies(files: GeneratedFiles, requirement: BuildRequirement) -> list[str]:
