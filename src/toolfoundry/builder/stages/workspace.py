@@ -70,7 +70,7 @@ class BuildWorkspace:
         """Report entering `name` and record how long it took."""
         self._on_phase(name)
         started = time.monotonic()
-        attributes = {"toolfoundry.build.phase": name}
+        attributes = {"toolfoundry.build.phase": str(name)}
         if self.build_id:
             attributes["toolfoundry.build.id"] = self.build_id
         try:

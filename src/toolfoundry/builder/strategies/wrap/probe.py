@@ -21,6 +21,9 @@ from toolfoundry.builder.strategies.wrap.models import (
     WrappedParameter,
 )
 
+_PACKAGE = __name__.rpartition(".")[0]
+"""Where `probe_script.py` ships (package data next to this module)."""
+
 _MAX_BINDINGS = 4
 
 
@@ -175,7 +178,7 @@ def _write_probe(probe_dir: Path, cases: list[dict[str, Any]]) -> None:
     probe_dir.mkdir(parents=True, exist_ok=True)
     probe_dir.chmod(0o755)  # readable by the sandbox's user
     # The script is a real module of this package (package data), copied as is.
-    script = package_files(__package__).joinpath("probe_script.py").read_text(encoding="utf-8")
+    script = package_files(_PACKAGE).joinpath("probe_script.py").read_text(encoding="utf-8")
     for name, text in (("probe.py", script), ("cases.json", json.dumps(cases))):
         (probe_dir / name).write_text(text, encoding="utf-8")
         (probe_dir / name).chmod(0o644)
