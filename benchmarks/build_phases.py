@@ -18,17 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from toolfoundry.builder import (
-    BubblewrapSandbox,
-    BuildEnvironment,
-    BuildRequirement,
-    PackageWrapper,
-    StageTiming,
-    introspect,
-    sandbox_available,
-    scan,
-    validate,
-)
+from toolfoundry.builder.models import BuildRequirement, StageTiming
+from toolfoundry.builder.stages.environment import BuildEnvironment
+from toolfoundry.builder.stages.sandbox import BubblewrapSandbox, sandbox_available
+from toolfoundry.builder.stages.scanner import scan
+from toolfoundry.builder.stages.validator import validate
+from toolfoundry.builder.strategies.wrap.introspect import introspect
+from toolfoundry.builder.strategies.wrap.wrapper import PackageWrapper
 
 REQUIREMENT = BuildRequirement(
     description="Convert Markdown text to HTML",

@@ -19,7 +19,8 @@ import time
 from typing import Any
 
 from toolfoundry import Settings, ToolLibrary
-from toolfoundry.builder import BuildRequirement, sandbox_available
+from toolfoundry.builder.models import BuildRequirement
+from toolfoundry.builder.stages.sandbox import sandbox_available
 
 REQUIREMENT = BuildRequirement(
     description="Convert Markdown text to HTML",

@@ -29,11 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from toolfoundry import Settings
-from toolfoundry.builder import BubblewrapSandbox, BuildEnvironment, sandbox_available
-from toolfoundry.builder.codereact import CodeReActLoop
 from toolfoundry.builder.models import BuildRequirement, Example
-from toolfoundry.builder.strategies import BuildWorkspace
-from toolfoundry.builder.validator import validate
+from toolfoundry.builder.stages.environment import BuildEnvironment
+from toolfoundry.builder.stages.sandbox import BubblewrapSandbox, sandbox_available
+from toolfoundry.builder.stages.validator import validate
+from toolfoundry.builder.stages.workspace import BuildWorkspace
+from toolfoundry.builder.strategies.codereact.loop import CodeReActLoop
 from toolfoundry.llm import build_model, describe_model
 
 DATA = Path(__file__).parent / "data" / "codereact_gaps.jsonl"

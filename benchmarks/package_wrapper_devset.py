@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from toolfoundry import Settings, ToolLibrary
-from toolfoundry.builder import BuildRequirement, sandbox_available
+from toolfoundry.builder.models import BuildRequirement
+from toolfoundry.builder.stages.sandbox import sandbox_available
 
 DATA = Path(__file__).parent / "data" / "package_wrapper_devset.jsonl"
 

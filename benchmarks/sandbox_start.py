@@ -15,8 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from toolfoundry.builder import BubblewrapSandbox, SandboxSpec, UnsandboxedRunner
-from toolfoundry.builder.sandbox import Sandbox
+from toolfoundry.builder.stages.sandbox import (
+    BubblewrapSandbox,
+    Sandbox,
+    SandboxSpec,
+    UnsandboxedRunner,
+)
 
 COMMANDS = {"true": ["true"], "python -c pass": ["/usr/bin/python3", "-c", "pass"]}
 
@@ -74,7 +78,7 @@ def logging_quiet() -> None:
     # The unsandboxed runner warns on every launch, which is the point in a service, not here.
     import logging
 
-    logging.getLogger("toolfoundry.builder.sandbox").setLevel(logging.ERROR)
+    logging.getLogger("toolfoundry.builder.stages.sandbox").setLevel(logging.ERROR)
 
 
 if __name__ == "__main__":

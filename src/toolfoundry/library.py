@@ -62,11 +62,14 @@ if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
     from toolfoundry.agent import AgentRunResult
-    from toolfoundry.builder.auto_gate import AutoBuildGate
-    from toolfoundry.builder.gaps import GapResolution
-    from toolfoundry.builder.models import BuildRequirement
-    from toolfoundry.builder.queue import BuildRecord, BuildRequest
-    from toolfoundry.builder.service import BuildService
+    from toolfoundry.builder import (
+        AutoBuildGate,
+        BuildRecord,
+        BuildRequest,
+        BuildRequirement,
+        BuildService,
+        GapResolution,
+    )
     from toolfoundry.trajectory import ToolInsights, TrajectoryRun
     from toolfoundry.trajectory.service import TrajectoryService
 
@@ -620,7 +623,7 @@ class ToolLibrary:
         (`await library.builds.start()`, `library.build(...)` or the API server), so a library
         that never builds pays nothing."""
         if self._builds is None:
-            from toolfoundry.builder.service import BuildService
+            from toolfoundry.builder import BuildService
 
             self._builds = BuildService(self)
         return self._builds
@@ -642,7 +645,7 @@ class ToolLibrary:
     ) -> GapResolution:
         """Reuse a similar built server or build one for `gap` (in process, or on the build
         service at TOOLFOUNDRY_BUILDER_URL), waiting at most `budget` seconds."""
-        from toolfoundry.builder.gaps import GapResolution, close_gap
+        from toolfoundry.builder import GapResolution, close_gap
 
         gate = await self.auto_build.state()
         if not gate.enabled:
@@ -659,7 +662,7 @@ class ToolLibrary:
     def auto_build(self) -> AutoBuildGate:
         """Whether build_missing may build now, from the recent builds' success rate."""
         if self._auto_build is None:
-            from toolfoundry.builder.auto_gate import AutoBuildGate
+            from toolfoundry.builder import AutoBuildGate
 
             self._auto_build = AutoBuildGate(self.builds.queue, self.settings)
         return self._auto_build

@@ -12,7 +12,7 @@ import pytest
 from openai_stub import OpenAIStub, StubRequest, ToolCall
 
 from toolfoundry import Settings, ToolLibrary
-from toolfoundry.builder.sandbox import sandbox_available
+from toolfoundry.builder.stages.sandbox import sandbox_available
 from toolfoundry.trajectory import StepType
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "builder"))

@@ -12,13 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from toolfoundry.builder import (
-    BubblewrapSandbox,
-    BuildEnvironment,
-    BuildRequirement,
-    EnvironmentResult,
-    sandbox_available,
-)
+from toolfoundry.builder.models import BuildRequirement
+from toolfoundry.builder.stages.environment import BuildEnvironment, EnvironmentResult
+from toolfoundry.builder.stages.sandbox import BubblewrapSandbox, sandbox_available
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from fastapi.testclient import TestClient
 
 from toolfoundry import Settings
 from toolfoundry.api.app import create_app
-from toolfoundry.builder import BuildRequirement, GeneratedFiles, ProgressCallback
-from toolfoundry.builder.strategies import BuildAttempt, BuildWorkspace
+from toolfoundry.builder.models import BuildRequirement, GeneratedFiles, ProgressCallback
+from toolfoundry.builder.stages.workspace import BuildWorkspace
+from toolfoundry.builder.strategies.base import BuildAttempt
 
 GOOD = {"description": "Convert Markdown text to HTML", "dependencies": ["markdown"]}
 

@@ -14,8 +14,8 @@ import uvicorn
 from toolfoundry import Settings
 from toolfoundry.api.app import create_app
 from toolfoundry.auth import read_admin_token
-from toolfoundry.builder.client import MCPBuilderClient
-from toolfoundry.builder.sandbox import sandbox_available
+from toolfoundry.builder.service.client import MCPBuilderClient
+from toolfoundry.builder.stages.sandbox import sandbox_available
 from toolfoundry.core.errors import (
     AuthenticationError,
     BackendUnavailableError,

@@ -21,8 +21,8 @@ BUILD_SCRIPT = textwrap.dedent(
     '''
     import asyncio, sys
     from toolfoundry import Settings, ToolLibrary
-    from toolfoundry.builder import BuildRequirement, GeneratedFiles
-    from toolfoundry.builder.strategies import BuildAttempt
+    from toolfoundry.builder.models import BuildRequirement, GeneratedFiles
+    from toolfoundry.builder.strategies.base import BuildAttempt
 
     SERVER = """
     from fastmcp import FastMCP

@@ -9,14 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from toolfoundry.builder import (
+from toolfoundry.builder.models import BuildRequirement
+from toolfoundry.builder.stages.environment import (
+    UV_ENV,
     BuildEnvironment,
-    BuildRequirement,
     EnvironmentBuildError,
     EnvironmentResult,
     classify_uv_error,
+    resolve_interpreter,
 )
-from toolfoundry.builder.environment import UV_ENV, resolve_interpreter
 
 # Real uv 0.13 output for each failure.
 UV_OUTPUTS = {

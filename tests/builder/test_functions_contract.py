@@ -7,14 +7,14 @@ import ast
 
 import pytest
 
-from toolfoundry.builder.codegen import essential_output, functions_prompt
-from toolfoundry.builder.functions import (
+from toolfoundry.builder.models import BuildRequirement
+from toolfoundry.builder.strategies.codereact.codegen import essential_output, functions_prompt
+from toolfoundry.builder.strategies.codereact.functions import (
     FunctionCodeError,
     extract_code,
     imported_packages,
     render_files,
 )
-from toolfoundry.builder.models import BuildRequirement
 
 VOWELS = '''def count_vowels(text: str) -> int:
     """Count the vowels."""

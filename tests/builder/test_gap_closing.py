@@ -16,7 +16,7 @@ from test_llm_loop import add_script
 from toolfoundry import Settings, ToolLibrary
 from toolfoundry.api.app import create_app
 from toolfoundry.auth import read_admin_token
-from toolfoundry.builder.sandbox import sandbox_available
+from toolfoundry.builder.stages.sandbox import sandbox_available
 
 pytestmark = pytest.mark.skipif(
     not sandbox_available().available, reason=sandbox_available().reason or "no sandbox"

@@ -6,8 +6,8 @@ import pytest
 from openai_stub import OpenAIStub, StubRequest
 
 from toolfoundry import Settings
-from toolfoundry.builder import BuildRequirement, GeneratedFiles
-from toolfoundry.builder.codegen import (
+from toolfoundry.builder.models import BuildRequirement, GeneratedFiles
+from toolfoundry.builder.strategies.codereact.codegen import (
     CodeGenerator,
     CodegenFormatError,
     fenced,
@@ -15,7 +15,7 @@ from toolfoundry.builder.codegen import (
     parse_files,
     repair_prompt,
 )
-from toolfoundry.builder.requirements_analysis import (
+from toolfoundry.builder.strategies.codereact.requirements import (
     analyse,
     fallback_specification,
     requirement_from_gap,

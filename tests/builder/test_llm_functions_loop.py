@@ -10,9 +10,11 @@ import pytest
 from openai_stub import OpenAIStub, StubRequest
 
 from toolfoundry import Settings
-from toolfoundry.builder import BuildEnvironment, BuildRequirement, Sandbox
-from toolfoundry.builder.codereact import CodeReActLoop
-from toolfoundry.builder.strategies import BuildWorkspace
+from toolfoundry.builder.models import BuildRequirement
+from toolfoundry.builder.stages.environment import BuildEnvironment
+from toolfoundry.builder.stages.sandbox import Sandbox
+from toolfoundry.builder.stages.workspace import BuildWorkspace
+from toolfoundry.builder.strategies.codereact.loop import CodeReActLoop
 from toolfoundry.llm import build_model
 
 REQUIREMENT = BuildRequirement(

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from toolfoundry.builder import (
+from toolfoundry.builder.models import (
     BuildRequirement,
-    EnvironmentBuildError,
     ExampleResult,
     GeneratedFiles,
     SchemaProblem,
@@ -18,12 +17,13 @@ from toolfoundry.builder import (
     TestRunResult,
     ValidationReport,
 )
-from toolfoundry.builder.abstraction import (
+from toolfoundry.builder.stages.environment import EnvironmentBuildError
+from toolfoundry.builder.strategies.codereact.abstraction import (
     check_abstraction,
     find_near_duplicates,
     interface_similarity,
 )
-from toolfoundry.builder.healing import (
+from toolfoundry.builder.strategies.codereact.healing import (
     Failure,
     Healer,
     HealingStats,

@@ -10,10 +10,14 @@ import pytest
 from openai_stub import OpenAIStub, Script, StubRequest
 
 from toolfoundry import Settings, ToolLibrary
-from toolfoundry.builder import BubblewrapSandbox, BuildEnvironment, BuildRequirement, Sandbox
-from toolfoundry.builder.codereact import CodeReActLoop, CodeReActStrategy
-from toolfoundry.builder.healing import Healer
-from toolfoundry.builder.strategies import BuildWorkspace, StrategyError
+from toolfoundry.builder.errors import BuildError as StrategyError
+from toolfoundry.builder.models import BuildRequirement
+from toolfoundry.builder.stages.environment import BuildEnvironment
+from toolfoundry.builder.stages.sandbox import BubblewrapSandbox, Sandbox
+from toolfoundry.builder.stages.workspace import BuildWorkspace
+from toolfoundry.builder.strategies.codereact.healing import Healer
+from toolfoundry.builder.strategies.codereact.loop import CodeReActLoop
+from toolfoundry.builder.strategies.codereact.strategy import CodeReActStrategy
 from toolfoundry.llm import build_model
 
 README = "````markdown README.md\n# {title}\n\nRun it with `python server.py`.\n````\n"

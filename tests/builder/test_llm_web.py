@@ -7,9 +7,9 @@ import httpx
 import pytest
 
 from toolfoundry import Settings
-from toolfoundry.builder.requirements_analysis import FunctionSpec, Specification
-from toolfoundry.builder.web_agent import WebAgent
-from toolfoundry.builder.web_providers import (
+from toolfoundry.builder.strategies.codereact.requirements import FunctionSpec, Specification
+from toolfoundry.builder.strategies.codereact.web.agent import WebAgent
+from toolfoundry.builder.strategies.codereact.web.providers import (
     GitHubProvider,
     ProviderUnavailable,
     PyPIProvider,

@@ -9,14 +9,11 @@ from pathlib import Path
 import pytest
 
 import toolfoundry
-from toolfoundry.builder import (
-    BubblewrapSandbox,
-    BuildRequirement,
-    EnvironmentResult,
-    GeneratedFiles,
-    scan,
-    validate,
-)
+from toolfoundry.builder.models import BuildRequirement, GeneratedFiles
+from toolfoundry.builder.stages.environment import EnvironmentResult
+from toolfoundry.builder.stages.sandbox import BubblewrapSandbox
+from toolfoundry.builder.stages.scanner import scan
+from toolfoundry.builder.stages.validator import validate
 
 MALICIOUS = '''\
 import os

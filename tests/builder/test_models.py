@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from toolfoundry.builder import BuildRequirement, Example, GeneratedFiles
+from toolfoundry.builder.models import BuildRequirement, Example, GeneratedFiles
 
 
 def test_cli_example_form() -> None:

@@ -7,19 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from toolfoundry.builder import (
-    BubblewrapSandbox,
-    BuildRequirement,
-    Candidate,
-    EnvironmentResult,
-    PackageWrapError,
-    PackageWrapper,
-    introspect,
-    rank,
-    scan,
-    validate,
-)
-from toolfoundry.builder.package_wrapper import _json_type, import_names
+from toolfoundry.builder.models import BuildRequirement
+from toolfoundry.builder.stages.environment import EnvironmentResult
+from toolfoundry.builder.stages.sandbox import BubblewrapSandbox
+from toolfoundry.builder.stages.scanner import scan
+from toolfoundry.builder.stages.validator import validate
+from toolfoundry.builder.strategies.wrap.introspect import _json_type, import_names, introspect
+from toolfoundry.builder.strategies.wrap.models import Candidate, PackageWrapError
+from toolfoundry.builder.strategies.wrap.rank import rank
+from toolfoundry.builder.strategies.wrap.wrapper import PackageWrapper
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,11 @@ import pytest
 from pydantic import ValidationError
 
 from toolfoundry import Settings, ToolLibrary
-from toolfoundry.builder import BubblewrapSandbox, EnvironmentResult, GeneratedFiles
-from toolfoundry.builder.registration import SERVER_LIMITS, launch_config
-from toolfoundry.builder.sandbox import ResourceLimits
-from toolfoundry.builder.service import BuildService
+from toolfoundry.builder.models import GeneratedFiles
+from toolfoundry.builder.service.builds import BuildService
+from toolfoundry.builder.service.registration import SERVER_LIMITS, launch_config
+from toolfoundry.builder.stages.environment import EnvironmentResult
+from toolfoundry.builder.stages.sandbox import BubblewrapSandbox, ResourceLimits
 from toolfoundry.core.errors import OutcomeUnknownError
 
 TOKEN_SERVER = '''\

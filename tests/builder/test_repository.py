@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from toolfoundry import ToolLibrary
-from toolfoundry.builder import BuildRequirement, SecurityReport, ValidationReport
-from toolfoundry.builder.repository import (
+from toolfoundry.builder.models import BuildRequirement, SecurityReport, ValidationReport
+from toolfoundry.builder.service.repository import (
     FailureAnalysis,
     McpAsset,
     McpRepository,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import toolfoundry
-from toolfoundry.builder import (
+from toolfoundry.builder.stages.sandbox import (
     BubblewrapSandbox,
     ResourceLimits,
     SandboxSpec,
@@ -328,7 +328,7 @@ async def test_unsandboxed_runner_warns_every_time(
     work_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     runner = UnsandboxedRunner()
-    with caplog.at_level(logging.WARNING, logger="toolfoundry.builder.sandbox"):
+    with caplog.at_level(logging.WARNING, logger="toolfoundry.builder.stages.sandbox"):
         first = await runner.run(["sh", "-c", "pwd"], _spec(work_dir), timeout=10)
         await runner.run(["true"], _spec(work_dir), timeout=10)
     assert first.stdout.strip() == str(work_dir)

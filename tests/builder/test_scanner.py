@@ -6,15 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from toolfoundry.builder import (
-    BuildEnvironment,
-    BuildRequirement,
-    GeneratedFiles,
-    SecurityReport,
-    UnsandboxedRunner,
-    scan,
-)
-from toolfoundry.builder.strategies import BuildWorkspace
+from toolfoundry.builder.models import BuildRequirement, GeneratedFiles, SecurityReport
+from toolfoundry.builder.stages.environment import BuildEnvironment
+from toolfoundry.builder.stages.sandbox import UnsandboxedRunner
+from toolfoundry.builder.stages.scanner import scan
+from toolfoundry.builder.stages.workspace import BuildWorkspace
 
 CLEAN = '''\
 from fastmcp import FastMCP

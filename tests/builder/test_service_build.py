@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from toolfoundry import Settings, ToolLibrary
-from toolfoundry.builder import BuildRequirement, GeneratedFiles, ProgressCallback
-from toolfoundry.builder.strategies import BuildAttempt, BuildWorkspace
+from toolfoundry.builder.models import BuildRequirement, GeneratedFiles, ProgressCallback
+from toolfoundry.builder.stages.workspace import BuildWorkspace
+from toolfoundry.builder.strategies.base import BuildAttempt
 from toolfoundry.core.models import utcnow
 from toolfoundry.store.tables import BuildRow
 

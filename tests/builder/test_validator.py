@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from toolfoundry.builder import (
-    BubblewrapSandbox,
-    BuildRequirement,
-    EnvironmentResult,
-    GeneratedFiles,
+from toolfoundry.builder.models import BuildRequirement, GeneratedFiles
+from toolfoundry.builder.stages.environment import EnvironmentResult
+from toolfoundry.builder.stages.sandbox import BubblewrapSandbox
+from toolfoundry.builder.stages.validator import (
     ValidationTimeouts,
+    example_arguments,
     outputs_match,
+    schema_problems,
     validate,
 )
-from toolfoundry.builder.validator import example_arguments, schema_problems
 
 SERVER = '''\
 import time

@@ -10,18 +10,14 @@ from typing import Any
 
 import pytest
 
-from toolfoundry.builder import (
-    BubblewrapSandbox,
-    BuildEnvironment,
-    BuildRequirement,
-    EnvironmentResult,
-    PackageWrapError,
-    PackageWrapper,
-    validate,
-)
 from toolfoundry.builder.coercion import arguments_for_schema, for_schema, variants
-from toolfoundry.builder.package_wrapper import Candidate, WrappedParameter, _bindings
-from toolfoundry.builder.validator import example_arguments
+from toolfoundry.builder.models import BuildRequirement
+from toolfoundry.builder.stages.environment import BuildEnvironment, EnvironmentResult
+from toolfoundry.builder.stages.sandbox import BubblewrapSandbox
+from toolfoundry.builder.stages.validator import example_arguments, validate
+from toolfoundry.builder.strategies.wrap.models import Candidate, PackageWrapError, WrappedParameter
+from toolfoundry.builder.strategies.wrap.probe import bindings_for as _bindings
+from toolfoundry.builder.strategies.wrap.wrapper import PackageWrapper
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from toolfoundry.builder.sandbox import sandbox_available
+from toolfoundry.builder.stages.sandbox import sandbox_available
 from toolfoundry.cli.main import app
 from toolfoundry.core.settings import get_settings
 

@@ -20,13 +20,10 @@ from opentelemetry.trace import SpanKind, StatusCode
 
 from toolfoundry import Settings, ToolLibrary
 from toolfoundry.api.app import create_app
-from toolfoundry.builder import (
-    BuildEnvironment,
-    BuildRequirement,
-    GeneratedFiles,
-    UnsandboxedRunner,
-)
-from toolfoundry.builder.strategies import BuildWorkspace
+from toolfoundry.builder.models import BuildRequirement, GeneratedFiles
+from toolfoundry.builder.stages.environment import BuildEnvironment
+from toolfoundry.builder.stages.sandbox import UnsandboxedRunner
+from toolfoundry.builder.stages.workspace import BuildWorkspace
 from toolfoundry.core import tracing
 from toolfoundry.core.tracing import configure_tracing
 

@@ -11,7 +11,7 @@ from fastmcp import Client
 from fastmcp.exceptions import ToolError
 
 from toolfoundry import ToolLibrary
-from toolfoundry.builder import sandbox_available
+from toolfoundry.builder.stages.sandbox import sandbox_available
 from toolfoundry.gateway import build_gateway
 
 

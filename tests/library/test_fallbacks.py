@@ -13,7 +13,7 @@ from pydantic_ai.messages import ModelMessage, ModelResponse
 from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from toolfoundry import Settings, ToolLibrary
-from toolfoundry.builder import sandbox_available
+from toolfoundry.builder.stages.sandbox import sandbox_available
 from toolfoundry.discovery.results import CapabilityGap
 
 QUERY = "convert 100 fahrenheit to celsius"

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from toolfoundry.builder import coercion
-from toolfoundry.builder.gaps import GapResolution
+from toolfoundry.builder import GapResolution, coercion
 from toolfoundry.core.errors import (
     ArgumentsError,
     BackendUnavailableError,

@@ -1,75 +1,48 @@
-"""Building MCP servers: the stages that need no language model (environment, sandbox, scanner,
-validator, package wrapper), the pluggable strategies over them, and the build service with its
-durable queue and repository. An LLM strategy plugs into the same stages."""
+"""Building MCP servers: `stages/` (environment, sandbox, scanner, validator, workspace),
+`strategies/` (`wrap/` without a model, `codereact/` with one) and `service/` (the durable build
+service). Exported here is only what other packages use; each name is imported on first use
+(PEP 562), so importing `toolfoundry.builder` loads no stage."""
 
-from toolfoundry.builder.environment import (
-    FASTMCP_REQUIREMENT,
-    BuildEnvironment,
-    EnvironmentBuildError,
-    EnvironmentResult,
-    ErrorClass,
-    classify_uv_error,
-)
-from toolfoundry.builder.events import BuildEvent, BuildEvents, BuildStatus
-from toolfoundry.builder.models import (
-    BuildRequirement,
-    Example,
-    ExampleResult,
-    GeneratedFiles,
-    ProgressCallback,
-    SchemaProblem,
-    SecurityFinding,
-    SecurityReport,
-    StageTiming,
-    TestRunResult,
-    ToolInfo,
-    ValidationReport,
-)
-from toolfoundry.builder.package_wrapper import (
-    Candidate,
-    PackageWrapError,
-    PackageWrapper,
-    ProbeResult,
-    WrappedParameter,
-    WrappedTool,
-    WrapResult,
-    generate_files,
-    introspect,
-    rank,
-)
-from toolfoundry.builder.queue import BuildRecord, BuildRequest, BuildResult
-from toolfoundry.builder.repository import FailureAnalysis, McpAsset, McpRepository
-from toolfoundry.builder.sandbox import (
-    BubblewrapSandbox,
-    CompletedRun,
-    ResourceLimits,
-    Sandbox,
-    SandboxedProcess,
-    SandboxSpec,
-    SandboxStatus,
-    SandboxUnavailableError,
-    UnsandboxedRunner,
-    sandbox_available,
-)
-from toolfoundry.builder.scanner import scan
-from toolfoundry.builder.service import BuildService, BuildStatusView
-from toolfoundry.builder.strategies import (
-    BuildAttempt,
-    BuildStrategy,
-    BuildWorkspace,
-    Iteration,
-    PackageWrapperStrategy,
-    StrategyError,
-)
-from toolfoundry.builder.validator import ValidationTimeouts, outputs_match, validate
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from toolfoundry.builder.errors import BuildError, FailureKind, Phase
+    from toolfoundry.builder.models import BuildRequirement, Example
+    from toolfoundry.builder.service.auto_gate import AutoBuildGate
+    from toolfoundry.builder.service.builds import BuildService
+    from toolfoundry.builder.service.events import TERMINAL, BuildStatus
+    from toolfoundry.builder.service.gaps import GapResolution, close_gap
+    from toolfoundry.builder.service.queue import BuildRecord, BuildRequest, BuildResult
+    from toolfoundry.builder.service.status import BuildStatusView
+    from toolfoundry.builder.stages.sandbox import sandbox_available, sandbox_fix
+
+_EXPORTS: dict[str, str] = {
+    "AutoBuildGate": "service.auto_gate",
+    "BuildError": "errors",
+    "BuildRecord": "service.queue",
+    "BuildRequest": "service.queue",
+    "BuildRequirement": "models",
+    "BuildResult": "service.queue",
+    "BuildService": "service.builds",
+    "BuildStatus": "service.events",
+    "BuildStatusView": "service.status",
+    "Example": "models",
+    "FailureKind": "errors",
+    "GapResolution": "service.gaps",
+    "Phase": "errors",
+    "TERMINAL": "service.events",
+    "close_gap": "service.gaps",
+    "sandbox_available": "stages.sandbox",
+    "sandbox_fix": "stages.sandbox",
+}
 
 __all__ = [
-    "FASTMCP_REQUIREMENT",
-    "BubblewrapSandbox",
-    "BuildAttempt",
-    "BuildEnvironment",
-    "BuildEvent",
-    "BuildEvents",
+    "TERMINAL",
+    "AutoBuildGate",
+    "BuildError",
     "BuildRecord",
     "BuildRequest",
     "BuildRequirement",
@@ -77,50 +50,24 @@ __all__ = [
     "BuildService",
     "BuildStatus",
     "BuildStatusView",
-    "BuildStrategy",
-    "BuildWorkspace",
-    "Candidate",
-    "CompletedRun",
-    "EnvironmentBuildError",
-    "EnvironmentResult",
-    "ErrorClass",
     "Example",
-    "ExampleResult",
-    "FailureAnalysis",
-    "GeneratedFiles",
-    "Iteration",
-    "McpAsset",
-    "McpRepository",
-    "PackageWrapError",
-    "PackageWrapper",
-    "PackageWrapperStrategy",
-    "ProbeResult",
-    "ProgressCallback",
-    "ResourceLimits",
-    "Sandbox",
-    "SandboxSpec",
-    "SandboxStatus",
-    "SandboxUnavailableError",
-    "SandboxedProcess",
-    "SchemaProblem",
-    "SecurityFinding",
-    "SecurityReport",
-    "StageTiming",
-    "StrategyError",
-    "TestRunResult",
-    "ToolInfo",
-    "UnsandboxedRunner",
-    "ValidationReport",
-    "ValidationTimeouts",
-    "WrapResult",
-    "WrappedParameter",
-    "WrappedTool",
-    "classify_uv_error",
-    "generate_files",
-    "introspect",
-    "outputs_match",
-    "rank",
+    "FailureKind",
+    "GapResolution",
+    "Phase",
+    "close_gap",
     "sandbox_available",
-    "scan",
-    "validate",
+    "sandbox_fix",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

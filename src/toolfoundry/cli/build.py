@@ -26,8 +26,7 @@ from toolfoundry.cli.output import (
 )
 
 if TYPE_CHECKING:
-    from toolfoundry.builder.queue import BuildRecord
-    from toolfoundry.builder.service import BuildService
+    from toolfoundry.builder import BuildRecord, BuildService
 
 builds_app = typer.Typer(help="Builds of MCP servers: list, show, cancel.", no_args_is_help=True)
 builder_app = typer.Typer(help="The MCP build service.", no_args_is_help=True)
@@ -67,7 +66,7 @@ async def build(
     """
     from pydantic import ValidationError
 
-    from toolfoundry.builder.queue import BuildRequest
+    from toolfoundry.builder import BuildRequest
 
     try:
         request = BuildRequest.model_validate(
@@ -93,7 +92,7 @@ async def build(
             "timeout is at most 3600.",
         )
     logging.basicConfig(level=logging.WARNING)
-    from toolfoundry.builder.sandbox import sandbox_available, sandbox_fix
+    from toolfoundry.builder import sandbox_available, sandbox_fix
 
     sandbox = sandbox_available()
     if not sandbox.available:
@@ -204,7 +203,7 @@ async def list_builds(
     as_json: bool = JsonOption,
 ) -> None:
     """Builds, newest first."""
-    from toolfoundry.builder.events import BuildStatus
+    from toolfoundry.builder import BuildStatus
 
     if status is not None and status not in BuildStatus.__args__:  # type: ignore[attr-defined]
         fail(f"unknown status {status!r}", f"Use one of {', '.join(BuildStatus.__args__)}.")  # type: ignore[attr-defined]

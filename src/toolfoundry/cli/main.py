@@ -128,7 +128,7 @@ def serve(
 
 def _check_sandbox() -> None:
     """Builds (and build_missing) need bubblewrap: say so at start, with the exact fix."""
-    from toolfoundry.builder.sandbox import sandbox_available, sandbox_fix
+    from toolfoundry.builder import sandbox_available, sandbox_fix
 
     status = sandbox_available()
     if not status.available:

@@ -17,9 +17,7 @@ from fastmcp import Context, FastMCP
 from fastmcp.exceptions import ToolError
 from pydantic import Field, ValidationError
 
-from toolfoundry.builder.events import TERMINAL
-from toolfoundry.builder.models import BuildRequirement, Example
-from toolfoundry.builder.queue import BuildRecord
+from toolfoundry.builder import TERMINAL, BuildRecord, BuildRequirement, Example
 from toolfoundry.core.errors import ToolfoundryError
 from toolfoundry.gateway.provider import error_text
 from toolfoundry.library import ToolLibrary

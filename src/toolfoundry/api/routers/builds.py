@@ -13,9 +13,7 @@ from pydantic import BaseModel
 from toolfoundry.api.auth_middleware import WS_SUBPROTOCOL
 from toolfoundry.api.deps import Library
 from toolfoundry.api.problems import problem_responses
-from toolfoundry.builder.events import BuildStatus
-from toolfoundry.builder.queue import BuildRecord, BuildRequest, BuildResult
-from toolfoundry.builder.service import BuildStatusView
+from toolfoundry.builder import BuildRecord, BuildRequest, BuildResult, BuildStatus, BuildStatusView
 from toolfoundry.core.errors import NotFoundError
 from toolfoundry.core.models import UtcDatetime, utcnow
 

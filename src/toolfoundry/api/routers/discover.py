@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, StrictBool
 from toolfoundry.api.deps import Library, require_scope
 from toolfoundry.api.problems import problem_responses
 from toolfoundry.auth.scopes import Scope
-from toolfoundry.builder.gaps import GapResolution
+from toolfoundry.builder import GapResolution
 from toolfoundry.discovery.results import DiscoveryResult
 
 router = APIRouter(

@@ -15,43 +15,37 @@ import threading
 from pathlib import Path
 from typing import Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from toolfoundry.builder.environment import EnvironmentBuildError
+from toolfoundry.builder.errors import HEALABLE, BuildError, FailureKind, Phase
 from toolfoundry.builder.models import ExampleResult, SecurityReport, ValidationReport
+from toolfoundry.builder.stages.environment import EnvironmentBuildError
 from toolfoundry.core import metrics
 
 log = logging.getLogger(__name__)
 
-ErrorClass = Literal[
-    "dependency_resolution",
-    "syntax_import",
-    "test_failure",
-    "runtime_error",
-    "timeout",
-    "security_finding",
-]
+# The healable kinds (`errors.HEALABLE`) have candidate strategies below.
 StrategyName = Literal["pin_dependency", "replace_dependency", "fix_code", "simplify_interface"]
 
 # How far an attempt got: a repair that moves a failure later has helped.
-_PROGRESS: dict[str, int] = {
-    "security_finding": 0,
-    "dependency_resolution": 1,
-    "syntax_import": 2,
-    "runtime_error": 3,
-    "timeout": 3,
-    "test_failure": 4,
+_PROGRESS: dict[FailureKind, int] = {
+    FailureKind.SECURITY_FINDING: 0,
+    FailureKind.DEPENDENCY_RESOLUTION: 1,
+    FailureKind.SYNTAX_IMPORT: 2,
+    FailureKind.RUNTIME_ERROR: 3,
+    FailureKind.TIMEOUT: 3,
+    FailureKind.TEST_FAILURE: 4,
 }
 _PASSED = 5
 
 # Candidate strategies per class; on equal success rates the first is preferred.
-CANDIDATES: dict[ErrorClass, list[StrategyName]] = {
-    "dependency_resolution": ["replace_dependency", "pin_dependency"],
-    "syntax_import": ["fix_code", "replace_dependency"],
-    "test_failure": ["fix_code", "simplify_interface"],
-    "runtime_error": ["fix_code", "simplify_interface"],
-    "timeout": ["simplify_interface", "fix_code"],
-    "security_finding": ["fix_code", "simplify_interface"],
+CANDIDATES: dict[FailureKind, list[StrategyName]] = {
+    FailureKind.DEPENDENCY_RESOLUTION: ["replace_dependency", "pin_dependency"],
+    FailureKind.SYNTAX_IMPORT: ["fix_code", "replace_dependency"],
+    FailureKind.TEST_FAILURE: ["fix_code", "simplify_interface"],
+    FailureKind.RUNTIME_ERROR: ["fix_code", "simplify_interface"],
+    FailureKind.TIMEOUT: ["simplify_interface", "fix_code"],
+    FailureKind.SECURITY_FINDING: ["fix_code", "simplify_interface"],
 }
 
 INSTRUCTIONS: dict[StrategyName, str] = {
@@ -83,10 +77,12 @@ _TIMEOUT = re.compile(r"timed out|timeout|exceeded", re.I)
 
 
 class Failure(BaseModel):
-    """A classified failure of one attempt."""
+    """The healer's diagnosis of one failed attempt (not raised: the loop goes on with a repair);
+    `to_error()` is the `BuildError` the loop stops with when it cannot."""
 
-    error_class: ErrorClass
-    stage: str
+    error_class: FailureKind
+    """One of `HEALABLE`."""
+    stage: Phase
     """Where it happened: syntax_check, security_scan, environment, validating."""
     summary: str
     output: str
@@ -94,11 +90,23 @@ class Failure(BaseModel):
     detail: str | None = None
     """A finer class, e.g. the environment's `dependency_not_found`."""
 
+    @field_validator("error_class")
+    @classmethod
+    def _healable(cls, kind: FailureKind) -> FailureKind:
+        if kind not in HEALABLE:
+            raise ValueError(f"{kind} has no repair strategy; use one of {sorted(HEALABLE)}")
+        return kind
+
+    def to_error(self, message: str | None = None) -> BuildError:
+        return BuildError(message or self.summary, phase=self.stage, kind=self.error_class)
+
 
 def classify_environment(exc: EnvironmentBuildError) -> Failure:
     return Failure(
-        error_class="timeout" if exc.error_class == "timeout" else "dependency_resolution",
-        stage="environment",
+        error_class=FailureKind.TIMEOUT
+        if exc.kind is FailureKind.TIMEOUT
+        else FailureKind.DEPENDENCY_RESOLUTION,
+        stage=Phase.ENVIRONMENT,
         summary=str(exc),
         output=f"{exc}\n\nuv output:\n{exc.stderr}".strip(),
         detail=exc.error_class,
@@ -109,8 +117,8 @@ def classify_security(report: SecurityReport) -> Failure:
     high = [f for f in report.findings if f.severity == "high"]
     lines = [f"{f.file}:{f.line} [{f.severity}] {f.rule}: {f.message}" for f in high]
     return Failure(
-        error_class="security_finding",
-        stage="security_scan",
+        error_class=FailureKind.SECURITY_FINDING,
+        stage=Phase.SECURITY_SCAN,
         summary=f"{len(high)} high-severity finding(s): " + "; ".join(lines[:3]),
         output="The security scan rejected the code (nothing was run):\n" + "\n".join(lines),
     )
@@ -120,8 +128,8 @@ def classify_syntax(file: str, exc: SyntaxError) -> Failure:
     where = f"{file}, line {exc.lineno}" + (f", column {exc.offset}" if exc.offset else "")
     text = f"\n    {exc.text.rstrip()}" if exc.text else ""
     return Failure(
-        error_class="syntax_import",
-        stage="syntax_check",
+        error_class=FailureKind.SYNTAX_IMPORT,
+        stage=Phase.SYNTAX_CHECK,
         summary=f"{type(exc).__name__} in {where}: {exc.msg}",
         output=f'File "{where}{text}\n{type(exc).__name__}: {exc.msg}',
     )
@@ -132,22 +140,22 @@ def classify_validation(report: ValidationReport) -> Failure:
     errors = "\n".join(report.errors)
     if not report.initialized or report.errors:
         if _IMPORT_OR_SYNTAX.search(errors):
-            error_class: ErrorClass = "syntax_import"
+            error_class: FailureKind = FailureKind.SYNTAX_IMPORT
         elif _TIMEOUT.search(errors) and not report.initialized:
-            error_class = "timeout"
+            error_class = FailureKind.TIMEOUT
         else:
-            error_class = "runtime_error"
+            error_class = FailureKind.RUNTIME_ERROR
         return Failure(
             error_class=error_class,
-            stage="validating",
+            stage=Phase.VALIDATING,
             summary=_first_line(errors) or "the server did not start",
             output=errors or "the server did not start",
         )
     if report.schema_problems:
         problems = "\n".join(f"{p.tool}: {p.message}" for p in report.schema_problems)
         return Failure(
-            error_class="runtime_error",
-            stage="validating",
+            error_class=FailureKind.RUNTIME_ERROR,
+            stage=Phase.VALIDATING,
             summary=f"invalid tool schemas: {_first_line(problems)}",
             output=f"The server's tool schemas are invalid:\n{problems}",
         )
@@ -155,30 +163,30 @@ def classify_validation(report: ValidationReport) -> Failure:
     failed = [e for e in report.examples if not e.passed]
     if tests is not None and not tests.passed:
         if tests.timed_out:
-            error_class = "timeout"
+            error_class = FailureKind.TIMEOUT
         elif _IMPORT_OR_SYNTAX.search(tests.output_tail) and "passed" not in tests.output_tail:
-            error_class = "syntax_import"
+            error_class = FailureKind.SYNTAX_IMPORT
         else:
-            error_class = "test_failure"
+            error_class = FailureKind.TEST_FAILURE
         output = f"pytest test_server.py (exit code {tests.exit_code}):\n{tests.output_tail}"
         if failed:
             output += "\n\n" + _examples_output(failed)
         return Failure(
             error_class=error_class,
-            stage="validating",
+            stage=Phase.VALIDATING,
             summary=f"generated tests failed: {_failure_line(tests.output_tail)}",
             output=output,
         )
     if failed:
         return Failure(
-            error_class="test_failure",
-            stage="validating",
+            error_class=FailureKind.TEST_FAILURE,
+            stage=Phase.VALIDATING,
             summary=f"{len(failed)} example(s) not reproduced",
             output=_examples_output(failed),
         )
     return Failure(
-        error_class="runtime_error",
-        stage="validating",
+        error_class=FailureKind.RUNTIME_ERROR,
+        stage=Phase.VALIDATING,
         summary="validation failed: the server lists no tools",
         output="The server started but tools/list returned no tools.",
     )
@@ -218,7 +226,7 @@ class JsonStatsStore:
 
 class StrategyRate(BaseModel):
     strategy: StrategyName
-    error_class: ErrorClass
+    error_class: FailureKind
     successes: int
     attempts: int
 
@@ -241,13 +249,13 @@ class HealingStats:
             except (OSError, ValueError) as exc:
                 log.warning("healing stats could not be loaded (%s); starting empty", exc)
 
-    def rate(self, strategy: StrategyName, error_class: ErrorClass) -> StrategyRate:
+    def rate(self, strategy: StrategyName, error_class: FailureKind) -> StrategyRate:
         successes, attempts = self._counts.get(f"{strategy}/{error_class}", [0, 0])
         return StrategyRate(
             strategy=strategy, error_class=error_class, successes=successes, attempts=attempts
         )
 
-    def record(self, strategy: StrategyName, error_class: ErrorClass, success: bool) -> None:
+    def record(self, strategy: StrategyName, error_class: FailureKind, success: bool) -> None:
         with self._lock:
             counts = self._counts.setdefault(f"{strategy}/{error_class}", [0, 0])
             counts[0] += int(success)
@@ -291,7 +299,7 @@ class Healer:
     def __init__(self, stats: HealingStats | None = None) -> None:
         self.stats = stats or HealingStats()
 
-    def plan(self, failure: Failure, tried: list[tuple[StrategyName, ErrorClass]]) -> HealPlan:
+    def plan(self, failure: Failure, tried: list[tuple[StrategyName, FailureKind]]) -> HealPlan:
         """The best-rated candidate for the failure's class; one already tried on this class in
         this build goes last, so a repair that did not help is not repeated first."""
         candidates = CANDIDATES[failure.error_class]

@@ -11,7 +11,6 @@ that is the build service's job once the attempt is returned.
 from __future__ import annotations
 
 import ast
-import json
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -19,34 +18,11 @@ from typing import Literal
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 from pydantic_ai.exceptions import ModelAPIError
 from pydantic_ai.models import Model
 
-from toolfoundry.builder.abstraction import AbstractionReport, check_abstraction
-from toolfoundry.builder.codegen import (
-    CodeGenerator,
-    CodegenFormatError,
-    functions_prompt,
-    functions_repair_prompt,
-    generation_prompt,
-    repair_prompt,
-)
-from toolfoundry.builder.environment import EnvironmentBuildError, EnvironmentResult
-from toolfoundry.builder.healing import (
-    ErrorClass,
-    Failure,
-    Healer,
-    HealingStats,
-    HealPlan,
-    JsonStatsStore,
-    StrategyName,
-    classify_environment,
-    classify_security,
-    classify_syntax,
-    classify_validation,
-    progress,
-)
+from toolfoundry.builder.errors import BuildError, FailureKind, Phase
 from toolfoundry.builder.models import (
     BuildRequirement,
     GeneratedFiles,
@@ -55,70 +31,57 @@ from toolfoundry.builder.models import (
     StageTiming,
     ValidationReport,
 )
-from toolfoundry.builder.requirements_analysis import Specification, analyse, requirement_from_gap
-from toolfoundry.builder.strategies import BuildAttempt, BuildWorkspace, Iteration, StrategyError
-from toolfoundry.builder.web_agent import WebAgent, WebFindings
+from toolfoundry.builder.stages.environment import EnvironmentBuildError, EnvironmentResult
+from toolfoundry.builder.stages.workspace import BuildWorkspace
+from toolfoundry.builder.strategies.base import BuildAttempt
+from toolfoundry.builder.strategies.codereact.abstraction import (
+    AbstractionReport,
+    check_abstraction,
+)
+from toolfoundry.builder.strategies.codereact.codegen import (
+    CodeGenerator,
+    CodegenFormatError,
+    functions_prompt,
+    functions_repair_prompt,
+    generation_prompt,
+    repair_prompt,
+)
+from toolfoundry.builder.strategies.codereact.healing import (
+    Failure,
+    Healer,
+    HealPlan,
+    StrategyName,
+    classify_environment,
+    classify_security,
+    classify_syntax,
+    classify_validation,
+    progress,
+)
+from toolfoundry.builder.strategies.codereact.requirements import (
+    Specification,
+    analyse,
+    requirement_from_gap,
+)
+from toolfoundry.builder.strategies.codereact.results import (
+    CodeReActIteration,
+    HealingOutcome,
+    LoopMetrics,
+    LoopResult,
+)
+from toolfoundry.builder.strategies.codereact.web.agent import WebAgent, WebFindings
 from toolfoundry.core import metrics
-from toolfoundry.core.settings import Settings
 from toolfoundry.discovery.results import CapabilityGap
 
 # Installed by the environment itself, at the versions the sandbox and validator expect.
 _PROVIDED = frozenset({"fastmcp", "mcp", "pytest"})
 # uv failures no rewrite of the code can fix.
-_UNHEALABLE_ENVIRONMENT = frozenset({"network", "python_unavailable"})
+_UNHEALABLE_ENVIRONMENT = frozenset({FailureKind.NETWORK, FailureKind.PYTHON_UNAVAILABLE})
 _PARAMETERISE = (
     "The server passed, but it is not yet reusable. Fix exactly the points listed in the "
     "output: take values as parameters instead of copying them from the examples, annotate "
     "every parameter and return type, give every tool a docstring, and keep README.md. The "
     "tests keep using the examples."
 )
-
-
-class CodeReActIteration(Iteration):
-    """An iteration with its full record: the files, the exact output and the repair applied."""
-
-    code: dict[str, str] = Field(default_factory=dict)
-    output: str = ""
-    repair: str | None = None
-    """The healing strategy (or `parameterise`) this iteration's prompt asked for."""
-    repair_helped: bool | None = None
-    answers: int = 0
-    """Model answers it took, format retries included."""
-    phases: list[StageTiming] = Field(default_factory=list)
-
-
-class HealingOutcome(BaseModel):
-    strategy: str
-    error_class: str
-    helped: bool
-
-
-class LoopMetrics(BaseModel):
-    success: bool
-    first_try: bool
-    """Passed at iteration 1 (before any repair)."""
-    iterations: int
-    duration_s: float
-    phase_seconds: dict[str, float] = Field(default_factory=dict)
-    healing: list[HealingOutcome] = Field(default_factory=list)
-    """The repairs this build applied and whether each helped."""
-    strategy_rates: dict[str, float] = Field(default_factory=dict)
-    """Recorded success rate of every strategy/error class so far (all builds)."""
-
-
-class LoopResult(BaseModel):
-    """What the loop settled on, and how it got there."""
-
-    success: bool
-    specification: Specification
-    web: WebFindings | None = None
-    attempt: BuildAttempt | None = None
-    abstraction: AbstractionReport | None = None
-    iterations: list[CodeReActIteration] = Field(default_factory=list)
-    metrics: LoopMetrics
-    error: str | None = None
-    error_class: str | None = None
-    phase: str | None = None
 
 
 @dataclass
@@ -175,7 +138,7 @@ class _LoopState:
     seen: set[str] = field(default_factory=set)
     """Attempts already checked (normalised code): a repeat cannot do better."""
     contract: Literal["functions", "files"] = "functions"
-    tried: list[tuple[StrategyName, ErrorClass]] = field(default_factory=list)
+    tried: list[tuple[StrategyName, FailureKind]] = field(default_factory=list)
     healing: list[HealingOutcome] = field(default_factory=list)
     environment: EnvironmentResult | None = None
     environment_for: list[str] | None = None
@@ -187,13 +150,6 @@ class _LoopState:
     chosen: _Passed | None = None
     abstraction: AbstractionReport | None = None
     last_failure: Failure | None = None
-
-
-class _Stop(Exception):
-    def __init__(self, message: str, *, phase: str, error_class: str) -> None:
-        super().__init__(message)
-        self.phase = phase
-        self.error_class = error_class
 
 
 class CodeReActLoop:
@@ -239,7 +195,7 @@ class CodeReActLoop:
         )
         started = time.monotonic()
         first_timing = len(workspace.timings)
-        with workspace.phase("analysing"):
+        with workspace.phase(Phase.ANALYSING):
             spec = await analyse(source, self.model if self._model_analyses(requirement) else None)
         on_progress(f"specification ({spec.mode}): {spec.to_prompt()[:400]}")
         findings = await self._research(spec, workspace, on_progress)
@@ -258,8 +214,8 @@ class CodeReActLoop:
         )
         try:
             await self._iterate(state, workspace, on_progress, started)
-        except _Stop as stop:
-            result.error, result.error_class, result.phase = str(stop), stop.error_class, stop.phase
+        except BuildError as stop:
+            result.error, result.error_class, result.phase = str(stop), stop.kind, stop.phase
         result.iterations = state.iterations
         if state.chosen is not None:
             result.success = True
@@ -293,7 +249,7 @@ class CodeReActLoop:
     ) -> WebFindings | None:
         if self.web_agent is None:
             return None
-        with workspace.phase("researching"):
+        with workspace.phase(Phase.RESEARCHING):
             findings = await self.web_agent.search(spec)
         for status in findings.providers:
             on_progress(
@@ -324,7 +280,7 @@ class CodeReActLoop:
             state.iterations.append(record)
             prompt = self._prompt(state, repair)
             try:
-                with workspace.phase("generating"):
+                with workspace.phase(Phase.GENERATING):
                     if state.contract == "functions":
                         generation = await self.generator.generate_functions(
                             prompt, state.requirement, repair=repair is not None
@@ -344,10 +300,10 @@ class CodeReActLoop:
                     return
                 record.decision = "stop: the model did not answer"
                 self._close(record, workspace, timing_mark, iteration_started, on_progress)
-                raise _Stop(
+                raise BuildError(
                     f"the model did not answer: {record.error}",
-                    phase="generating",
-                    error_class="model_unavailable",
+                    phase=Phase.GENERATING,
+                    kind=FailureKind.MODEL_UNAVAILABLE,
                 ) from exc
             except CodegenFormatError as exc:
                 record.outcome, record.error_class = "malformed", "malformed_answer"
@@ -363,7 +319,9 @@ class CodeReActLoop:
                     return
                 record.decision = "stop: the model's answers did not parse within the retry budget"
                 self._close(record, workspace, timing_mark, iteration_started, on_progress)
-                raise _Stop(str(exc), phase="generating", error_class="malformed_answer") from exc
+                raise BuildError(
+                    str(exc), phase=Phase.GENERATING, kind=FailureKind.MALFORMED_ANSWER
+                ) from exc
             files = state.previous = generation.files
             state.previous_code = generation.code
             record.code, record.files = files.files, sorted(files.files)
@@ -374,13 +332,13 @@ class CodeReActLoop:
                 record.error = "the model answered with code it had already tried"
                 record.decision = "stop: a repeated attempt cannot do better"
                 self._close(record, workspace, timing_mark, iteration_started, on_progress)
-                raise _Stop(
+                raise BuildError(
                     "the model repeated an attempt that already failed"
                     + (f" ({state.last_failure.summary})" if state.last_failure else ""),
-                    phase="generating",
-                    error_class=state.last_failure.error_class
+                    phase=Phase.GENERATING,
+                    kind=state.last_failure.error_class
                     if state.last_failure
-                    else "repeated_attempt",
+                    else FailureKind.REPEATED_ATTEMPT,
                 )
             state.seen.add(fingerprint)
             check = await self._check(files, state, workspace, on_progress)
@@ -403,7 +361,7 @@ class CodeReActLoop:
             if failure.detail in _UNHEALABLE_ENVIRONMENT:
                 record.decision = f"stop: {failure.detail} failures are not fixed by new code"
                 self._close(record, workspace, timing_mark, iteration_started, on_progress)
-                raise _Stop(failure.summary, phase=failure.stage, error_class=failure.error_class)
+                raise failure.to_error()
             plan = self.healer.plan(failure, state.tried)
             state.tried.append((plan.strategy, failure.error_class))
             repair = _Repair(
@@ -426,11 +384,11 @@ class CodeReActLoop:
         # Only failures reach here: a passing server returns from inside the loop.
         last = state.last_failure
         assert last is not None
-        raise _Stop(
+        raise BuildError(
             f"no working server after {self.max_iterations} iterations; the last failed at "
             f"{last.stage} with {last.error_class}: {last.summary}",
             phase=last.stage,
-            error_class=last.error_class,
+            kind=last.error_class,
         )
 
     @staticmethod
@@ -469,11 +427,11 @@ class CodeReActLoop:
                 state.chosen = state.passed
                 state.abstraction = check_abstraction(state.passed.files, state.requirement)
                 return True
-            raise _Stop(
+            raise BuildError(
                 f"stopped before iteration {number}: {self.timeout - elapsed:.0f}s of the "
                 f"{self.timeout:g}s budget left and an iteration takes about {per_iteration:.0f}s",
-                phase="generating",
-                error_class="timeout",
+                phase=Phase.GENERATING,
+                kind=FailureKind.TIMEOUT,
             )
         return False
 
@@ -553,7 +511,7 @@ class CodeReActLoop:
                 f"validated, but not reusable yet ({report.summary()}); next: parameterise"
             )
             return _Repair(
-                error_class="abstraction",
+                error_class=FailureKind.ABSTRACTION,
                 output=report.to_prompt(),
                 strategy="parameterise",
                 instruction=_PARAMETERISE,
@@ -601,8 +559,8 @@ class CodeReActLoop:
             dependencies = _dependencies(files, state.requirement)
         except ValueError as exc:
             failure = Failure(
-                error_class="dependency_resolution",
-                stage="environment",
+                error_class=FailureKind.DEPENDENCY_RESOLUTION,
+                stage=Phase.ENVIRONMENT,
                 summary=str(exc),
                 output=f"{exc}\n\nrequirements.txt:\n{files.files.get('requirements.txt', '')}",
                 detail="invalid_requirement",
@@ -686,51 +644,6 @@ class CodeReActLoop:
                 if r.attempts
             },
         )
-
-
-class CodeReActStrategy:
-    """The `llm` build strategy of the build service: runs the loop, returns the attempt it
-    settled on (scanned and validated), or raises `StrategyError` with every iteration."""
-
-    name = "llm"
-
-    def __init__(self, loop: CodeReActLoop) -> None:
-        self.loop = loop
-
-    @classmethod
-    def from_settings(cls, settings: Settings, model: Model) -> CodeReActStrategy:
-        """Web agent from the settings; healing statistics kept in the data directory."""
-        store = JsonStatsStore(settings.data_dir / "healing_stats.json")
-        return cls(
-            CodeReActLoop(
-                model,
-                web_agent=WebAgent.from_settings(settings),
-                healer=Healer(HealingStats(store)),
-                max_iterations=settings.build_max_iterations,
-                format_retries=settings.build_format_retries,
-            )
-        )
-
-    async def build(
-        self,
-        requirement: BuildRequirement,
-        workspace: BuildWorkspace,
-        on_progress: ProgressCallback,
-    ) -> BuildAttempt:
-        result = await self.loop.run(requirement, workspace, on_progress)
-        on_progress("codereact metrics: " + json.dumps(result.metrics.model_dump(mode="json")))
-        if result.attempt is None:
-            raise StrategyError(
-                result.error or "the build loop produced no server",
-                phase=result.phase or "generating",
-                error_class=result.error_class or "unknown",
-                details={
-                    "specification": result.specification.model_dump(mode="json"),
-                    "metrics": result.metrics.model_dump(mode="json"),
-                },
-                iterations=list(result.iterations),
-            )
-        return result.attempt
 
 
 def _dependencies(files: GeneratedFiles, requirement: BuildRequirement) -> list[str]:

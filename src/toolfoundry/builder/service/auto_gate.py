@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from pydantic import BaseModel
 
-from toolfoundry.builder.queue import BuildQueue
+from toolfoundry.builder.service.queue import BuildQueue
 from toolfoundry.core.metrics import AUTO_BUILD_ENABLED, BUILD_RECENT_SUCCESS_RATE
 from toolfoundry.core.models import utcnow
 from toolfoundry.core.settings import Settings

@@ -10,8 +10,8 @@ import re
 import httpx
 from pydantic import BaseModel, Field
 
-from toolfoundry.builder.requirements_analysis import Specification
-from toolfoundry.builder.web_providers import (
+from toolfoundry.builder.strategies.codereact.requirements import Specification
+from toolfoundry.builder.strategies.codereact.web.providers import (
     GitHubProvider,
     ProviderUnavailable,
     PyPIProvider,

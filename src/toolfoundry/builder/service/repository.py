@@ -153,7 +153,7 @@ class McpRepository:
     ) -> None:
         """`embedder`: anything with `name` and `embed_query(texts) -> ndarray` (the discovery
         embedders); None means token overlap only."""
-        self._sessions = sessions
+        self.sessions = self._sessions = sessions
         self.assets_dir = assets_dir
         self.embedder = embedder
         self.similarity_threshold = similarity_threshold

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from toolfoundry.discovery.results import CapabilityGap
 
 if TYPE_CHECKING:
-    from toolfoundry.library import ToolLibrary
+    from toolfoundry.builder.ports import GapCloser
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +27,10 @@ class GapResolution(BaseModel):
     message: str = ""
 
 
-async def close_gap(library: ToolLibrary, gap: CapabilityGap, *, budget: float) -> GapResolution:
+async def close_gap(host: GapCloser, gap: CapabilityGap, *, budget: float) -> GapResolution:
     """Reuse or build an MCP server for `gap`, waiting at most `budget` seconds. A build that
     is still running when the budget ends keeps running; its result registers when done."""
-    from toolfoundry.builder.requirements_analysis import requirement_from_gap
+    from toolfoundry.builder.strategies.codereact.requirements import requirement_from_gap
 
     requirement = requirement_from_gap(gap)
     request = {
@@ -38,9 +38,9 @@ async def close_gap(library: ToolLibrary, gap: CapabilityGap, *, budget: float) 
         "priority": gap.priority,
         "context": gap.context,
     }
-    if library.settings.builder_url:
-        return await _close_remotely(library, gap, request, budget)
-    record = await library.builds.build(request, budget=budget)
+    if host.settings.builder_url:
+        return await _close_remotely(host, gap, request, budget)
+    record = await host.build(request, budget=budget)
     if record.status == "completed" and record.result and record.result.mcp_asset:
         asset = record.result.mcp_asset
         return GapResolution(
@@ -67,12 +67,12 @@ async def close_gap(library: ToolLibrary, gap: CapabilityGap, *, budget: float) 
 
 
 async def _close_remotely(
-    library: ToolLibrary, gap: CapabilityGap, request: dict, budget: float
+    host: GapCloser, gap: CapabilityGap, request: dict, budget: float
 ) -> GapResolution:
     from toolfoundry.auth.token_file import read_admin_token
-    from toolfoundry.builder.client import MCPBuilderClient
+    from toolfoundry.builder.service.client import MCPBuilderClient
 
-    settings = library.settings
+    settings = host.settings
     # Replicas share the database, so this data directory's admin token is valid there too.
     token = settings.builder_token or read_admin_token(settings.data_dir)
     async with MCPBuilderClient(settings.builder_url or "", api_key=token) as client:
@@ -87,8 +87,8 @@ async def _close_remotely(
         result = await client.get_build_result(build_id)
     asset = result.get("mcp_asset") or {}
     # The remote builder registered the server in the shared catalog; load its tools here.
-    await library.reload(asset.get("tools", []))
-    await library.servers.restore()
+    await host.reload(asset.get("tools", []))
+    await host.servers.restore()
     return GapResolution(
         gap=gap,
         status="reused" if result.get("build_metrics", {}).get("reused") else "built",

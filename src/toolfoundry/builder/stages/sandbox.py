@@ -33,8 +33,8 @@ from typing import IO, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
-from toolfoundry.builder.sandbox_uids import DEFAULT_UIDS, UidPool
-from toolfoundry.builder.seccomp_filter import SeccompUnavailableError, write_filter
+from toolfoundry.builder.stages.sandbox_uids import DEFAULT_UIDS, UidPool
+from toolfoundry.builder.stages.seccomp_filter import SeccompUnavailableError, write_filter
 
 logger = logging.getLogger(__name__)
 

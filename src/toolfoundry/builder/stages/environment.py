@@ -22,13 +22,13 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
 from packaging.utils import canonicalize_name
 from pydantic import BaseModel
 
+from toolfoundry.builder.errors import BuildError, FailureKind, Phase
 from toolfoundry.builder.models import BuildRequirement, ProgressCallback
-from toolfoundry.builder.sandbox import ResourceLimits, SandboxSpec
+from toolfoundry.builder.stages.sandbox import ResourceLimits, SandboxSpec
 
 FASTMCP_REQUIREMENT = "fastmcp==4.1.2"
 TEST_REQUIREMENTS = ("pytest>=8",)
@@ -42,21 +42,11 @@ UV_ENV = {
     "NO_COLOR": "1",
 }
 
-ErrorClass = Literal[
-    "dependency_not_found",
-    "version_conflict",
-    "no_wheel",
-    "network",
-    "invalid_requirement",
-    "python_unavailable",
-    "timeout",
-    "unknown",
-]
 
 # Checked in order: a network failure often also ends in "unsatisfiable".
-_ERROR_PATTERNS: list[tuple[ErrorClass, re.Pattern[str]]] = [
+_ERROR_PATTERNS: list[tuple[FailureKind, re.Pattern[str]]] = [
     (
-        "network",
+        FailureKind.NETWORK,
         re.compile(
             r"failed to fetch|error sending request|tcp connect error|dns error|"
             r"connection refused|timed out|network (?:was|is) disabled|"
@@ -64,26 +54,26 @@ _ERROR_PATTERNS: list[tuple[ErrorClass, re.Pattern[str]]] = [
             re.I,
         ),
     ),
-    ("dependency_not_found", re.compile(r"was not found in the package registry", re.I)),
+    (FailureKind.DEPENDENCY_NOT_FOUND, re.compile(r"was not found in the package registry", re.I)),
     (
-        "no_wheel",
+        FailureKind.NO_WHEEL,
         re.compile(r"no wheels? (?:are|is) available|only source distributions? (?:are|is)", re.I),
     ),
-    ("invalid_requirement", re.compile(r"failed to parse", re.I)),
-    ("python_unavailable", re.compile(r"no interpreter found|python .* not found", re.I)),
+    (FailureKind.INVALID_REQUIREMENT, re.compile(r"failed to parse", re.I)),
+    (FailureKind.PYTHON_UNAVAILABLE, re.compile(r"no interpreter found|python .* not found", re.I)),
     (
-        "version_conflict",
+        FailureKind.VERSION_CONFLICT,
         re.compile(r"unsatisfiable|no version of|conflict|incompatible", re.I),
     ),
 ]
 
 
-class EnvironmentBuildError(RuntimeError):
-    """The venv could not be created or the dependencies could not be installed."""
+class EnvironmentBuildError(BuildError):
+    """The venv could not be created or the dependencies could not be installed; `kind` is one
+    of `UV_KINDS`, `stderr` uv's output."""
 
-    def __init__(self, message: str, *, error_class: ErrorClass, stderr: str = "") -> None:
-        super().__init__(message)
-        self.error_class: ErrorClass = error_class
+    def __init__(self, message: str, *, error_class: FailureKind | str, stderr: str = "") -> None:
+        super().__init__(message, phase=Phase.ENVIRONMENT, kind=error_class)
         self.stderr = stderr
 
 
@@ -231,7 +221,7 @@ class BuildEnvironment:
         except TimeoutError as exc:
             raise EnvironmentBuildError(
                 f"uv {args[0]} timed out after {self.timeout:.0f}s",
-                error_class="timeout",
+                error_class=FailureKind.TIMEOUT,
                 stderr="\n".join(lines[-40:]),
             ) from exc
         finally:
@@ -248,12 +238,12 @@ class BuildEnvironment:
             )
 
 
-def classify_uv_error(output: str) -> ErrorClass:
+def classify_uv_error(output: str) -> FailureKind:
     """Map uv's error output to the class of failure a healer acts on."""
     for error_class, pattern in _ERROR_PATTERNS:
         if pattern.search(output):
             return error_class
-    return "unknown"
+    return FailureKind.UNKNOWN
 
 
 def _first_error(output: str) -> str:
@@ -274,7 +264,7 @@ def resolve_interpreter(python: str) -> Path:
         if not path.is_file() or not os.access(path, os.X_OK):
             raise EnvironmentBuildError(
                 f"Python interpreter {python} does not exist or is not executable",
-                error_class="python_unavailable",
+                error_class=FailureKind.PYTHON_UNAVAILABLE,
             )
         return path.resolve()
     if python == f"{sys.version_info.major}.{sys.version_info.minor}":
@@ -288,7 +278,7 @@ def resolve_interpreter(python: str) -> Path:
     raise EnvironmentBuildError(
         f"no Python {python} interpreter found (looked at the service's own and in /usr/bin, "
         "/usr/local/bin); give the interpreter's path",
-        error_class="python_unavailable",
+        error_class=FailureKind.PYTHON_UNAVAILABLE,
     )
 
 
@@ -297,7 +287,7 @@ def _find_uv() -> str:
     found = shutil.which("uv") or (str(sibling) if sibling.exists() else None)
     if found is None:
         raise EnvironmentBuildError(
-            "uv is not installed (pip install uv)", error_class="python_unavailable"
+            "uv is not installed (pip install uv)", error_class=FailureKind.PYTHON_UNAVAILABLE
         )
     return found
 
@@ -306,7 +296,7 @@ def _site_packages(venv_dir: Path) -> Path:
     found = sorted(venv_dir.glob("lib/python3*/site-packages"))
     if not found:
         raise EnvironmentBuildError(
-            f"no site-packages in {venv_dir}", error_class="python_unavailable"
+            f"no site-packages in {venv_dir}", error_class=FailureKind.PYTHON_UNAVAILABLE
         )
     return found[0]
 
@@ -318,7 +308,8 @@ def _python_home(venv_dir: Path) -> Path:
         if key.strip() == "home":
             return Path(value.strip()).resolve().parent
     raise EnvironmentBuildError(
-        f"{venv_dir}/pyvenv.cfg names no base interpreter", error_class="python_unavailable"
+        f"{venv_dir}/pyvenv.cfg names no base interpreter",
+        error_class=FailureKind.PYTHON_UNAVAILABLE,
     )
 
 

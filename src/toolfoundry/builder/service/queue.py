@@ -24,11 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, field_validat
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from toolfoundry.builder.events import TERMINAL, BuildStatus
 from toolfoundry.builder.models import BuildRequirement, Example, SecurityReport, ValidationReport
 from toolfoundry.builder.models import StageTiming as StageTiming
-from toolfoundry.builder.repository import McpAsset
-from toolfoundry.builder.strategies import Iteration
+from toolfoundry.builder.service.events import TERMINAL, BuildStatus
+from toolfoundry.builder.service.repository import McpAsset, requirement_hash
+from toolfoundry.builder.strategies.base import Iteration
 from toolfoundry.core.errors import NotFoundError
 from toolfoundry.core.models import UtcDatetime, utcnow
 from toolfoundry.store.tables import BuildRow
@@ -520,3 +520,41 @@ class WorkerPool:
                     await self.queue.recover()
             except Exception:
                 log.exception("build heartbeat failed; retrying")
+
+
+def new_row(
+    build_id: str, request: BuildRequest, requirement: BuildRequirement, **state: Any
+) -> BuildRow:
+    """A builds-table row for `request`; `state` sets status, progress, logs and the rest."""
+    return BuildRow(
+        id=build_id,
+        priority=request.priority,
+        priority_rank=PRIORITY_RANK[request.priority],
+        requirement=requirement.model_dump(mode="json"),
+        requirement_hash=requirement_hash(requirement),
+        context=request.context,
+        timeout=request.timeout,
+        attempts=0,
+        cancel_requested=False,
+        **state,
+    )
+
+
+def as_request(
+    request: BuildRequest | BuildRequirement | dict[str, Any],
+    *,
+    priority: Priority | None,
+    timeout: float | None,
+    context: str | None,
+) -> BuildRequest:
+    """A validated request; the keyword arguments that are given override its own values."""
+    if isinstance(request, BuildRequirement):
+        request = {"requirement": request.model_dump(mode="json", exclude_defaults=True)}
+    if isinstance(request, dict):
+        request = BuildRequest.model_validate(request)
+    overrides = {
+        k: v
+        for k, v in {"priority": priority, "timeout": timeout, "context": context}.items()
+        if v is not None
+    }
+    return BuildRequest.model_validate({**request.model_dump(), **overrides})

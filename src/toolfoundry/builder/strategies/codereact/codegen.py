@@ -17,14 +17,14 @@ from pydantic_ai.exceptions import UnexpectedModelBehavior
 from pydantic_ai.models import Model
 from pydantic_ai.settings import ModelSettings
 
-from toolfoundry.builder.functions import (
+from toolfoundry.builder.models import REQUIRED_FILES, BuildRequirement, Example, GeneratedFiles
+from toolfoundry.builder.strategies.codereact.functions import (
     FunctionCodeError,
     clean_module,
     extract_code,
     render_files,
 )
-from toolfoundry.builder.models import REQUIRED_FILES, BuildRequirement, Example, GeneratedFiles
-from toolfoundry.builder.requirements_analysis import Specification
+from toolfoundry.builder.strategies.codereact.requirements import Specification
 from toolfoundry.llm import load_prompt
 
 _OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")

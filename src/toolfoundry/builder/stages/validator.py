@@ -21,7 +21,6 @@ from jsonschema import Draft202012Validator, SchemaError
 from pydantic import BaseModel, Field
 
 from toolfoundry.builder import coercion
-from toolfoundry.builder.environment import EnvironmentResult
 from toolfoundry.builder.models import (
     BuildRequirement,
     Example,
@@ -32,7 +31,8 @@ from toolfoundry.builder.models import (
     ToolInfo,
     ValidationReport,
 )
-from toolfoundry.builder.sandbox import ResourceLimits, Sandbox, SandboxSpec
+from toolfoundry.builder.stages.environment import EnvironmentResult
+from toolfoundry.builder.stages.sandbox import ResourceLimits, Sandbox, SandboxSpec
 
 _TAIL_CHARS = 4000
 

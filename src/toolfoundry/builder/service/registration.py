@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 from sqlalchemy import update
 
-from toolfoundry.builder.environment import EnvironmentResult
-from toolfoundry.builder.sandbox import ResourceLimits, Sandbox
+from toolfoundry.builder.stages.environment import EnvironmentResult
+from toolfoundry.builder.stages.sandbox import ResourceLimits, Sandbox
 from toolfoundry.mcp import McpServerConfig
 from toolfoundry.store.tables import ToolRow
 
 if TYPE_CHECKING:
-    from toolfoundry.library import ToolLibrary
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from toolfoundry.builder.ports import ServerRegistrar
 
 BUILT_TAG = "built"
 # A registered server is long-lived but restarted on demand: RLIMIT_CPU is cumulative, so a server
@@ -96,16 +98,21 @@ def launch_config(
 
 
 async def register(
-    library: ToolLibrary, config: McpServerConfig, *, sandbox: str, network: bool
+    servers: ServerRegistrar,
+    sessions: async_sessionmaker[AsyncSession],
+    config: McpServerConfig,
+    *,
+    sandbox: str,
+    network: bool,
 ) -> Registration:
     """Add the server to the catalog (it is started and its tools listed) and tag its tools."""
-    info = await library.add_mcp_server(config)
+    info = await servers.add_mcp_server(config)
     tags = [BUILT_TAG, f"sandbox:{sandbox}", "network:granted" if network else "network:none"]
-    async with library.catalog.sessions() as session:
+    async with sessions() as session:
         await session.execute(update(ToolRow).where(ToolRow.id.in_(info.tools)).values(tags=tags))
         await session.commit()
     # Re-announce the tools so the in-memory table and the discovery index see the tags.
-    info = await library.refresh_mcp_server(config.name)
+    info = await servers.refresh_mcp_server(config.name)
     assert config.command is not None
     return Registration(
         server_name=info.name,

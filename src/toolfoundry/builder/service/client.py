@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from toolfoundry.builder.events import TERMINAL
+from toolfoundry.builder.service.events import TERMINAL
 from toolfoundry.core.errors import (
     AuthenticationError,
     BackendUnavailableError,
