@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel
 
+from toolfoundry.builder.asset_files import place, stale_paths
 from toolfoundry.builder.environment import BuildEnvironment, EnvironmentBuildError
 from toolfoundry.builder.events import TERMINAL, BuildEvent, BuildEvents, BuildStatus
 from toolfoundry.builder.models import (
@@ -177,6 +178,7 @@ class BuildService:
         self.library = library
         settings = library.settings
         self.data_dir = Path(settings.data_dir)
+        self.builds_dir = self.data_dir / "builds"
         self.queue = BuildQueue(library.catalog.sessions)
         self.events = BuildEvents()
         self.repository = McpRepository(
@@ -230,45 +232,44 @@ class BuildService:
         return self
 
     async def _start(self) -> None:
-        for record in await self.pool.start():
+        for record in await self.pool.start(before_workers=self._sweep_at_start):
             self._publish_record(record)
             if record.status == "failed":
                 metrics.BUILD_REQUESTS.labels(record.priority, "failed").inc()
+        self._flusher = asyncio.create_task(self._flush_loop(), name="build-progress-flush")
+        await self._refresh_typical_duration()
+
+    async def _sweep_at_start(self) -> None:
         try:
             await self.sweep_orphan_assets()
         except Exception:
             log.exception("sweeping orphan asset directories failed")
-        self._flusher = asyncio.create_task(self._flush_loop(), name="build-progress-flush")
-        await self._refresh_typical_duration()
 
     async def sweep_orphan_assets(self) -> list[Path]:
-        """Remove asset directories no asset row owns — left by a build killed between moving
-        its files into place and committing its row — with any MCP server registered from
-        them. Directories of builds still running (here or in another worker) are kept."""
-        root = self.repository.assets_dir
-        if not root.is_dir():
-            return []
-        known = {asset.id for asset in await self.repository.list()}
-        swept = []
-        for path in sorted(root.iterdir()):
-            if not path.is_dir() or path.name in known:
-                continue
-            owner = path / OWNER_FILE
-            build_id, _, attempt = (owner.read_text() if owner.is_file() else "").partition(" ")
-            if build_id:
-                with contextlib.suppress(ToolfoundryError):
-                    build = await self.queue.get(build_id)
-                    # The same attempt still running: its row is about to be committed.
-                    if build.status in ("building", "testing") and str(build.attempts) == attempt:
-                        continue
-            for server in await self.library.list_mcp_servers():
-                if any(str(path) in arg for arg in server.config.args):
-                    with contextlib.suppress(ToolfoundryError):
-                        await self.library.remove_mcp_server(server.name)
+        """Remove what a killed build left: asset directories without a row (with any MCP
+        server registered from them), staged copies, and work directories of builds no live
+        worker runs. Runs after the builds of dead workers were recovered and before this
+        process's workers start, so only other live workers' builds are kept."""
+        running = {
+            build.id: build.asset_id
+            for status in ("building", "testing")
+            for build in await self.queue.list(status, limit=10_000)  # type: ignore[arg-type]
+        }
+        stale = stale_paths(
+            self.repository.assets_dir,
+            self.builds_dir,
+            asset_ids=[asset.id for asset in await self.repository.list()],
+            running=running,
+        )
+        for path in stale:
+            if path.parent == self.repository.assets_dir:
+                for server in await self.library.list_mcp_servers():
+                    if any(str(path) in arg for arg in server.config.args):
+                        with contextlib.suppress(ToolfoundryError):
+                            await self.library.remove_mcp_server(server.name)
             await asyncio.to_thread(shutil.rmtree, path, True)
-            log.warning("removed orphan asset directory %s (build %s)", path, build_id)
-            swept.append(path)
-        return swept
+            log.warning("removed %s: left by a build that is no longer running", path)
+        return stale
 
     async def aclose(self) -> None:
         """Stop the workers; builds they were running go back to the queue."""
@@ -572,7 +573,7 @@ class BuildService:
         self._live[record.id] = live
         metrics.ACTIVE_BUILDS.inc()
         started = time.monotonic()
-        root = self.data_dir / "builds" / record.id
+        root = self.builds_dir / record.id
         queued_for = ((record.started_at or utcnow()) - record.created_at).total_seconds()
         build_metrics = BuildMetrics(queue_wait_s=round(queued_for, 3))
         workspace: BuildWorkspace | None = None
@@ -722,9 +723,18 @@ class BuildService:
         requirement, sandbox = record.requirement, workspace.sandbox
         asset_id = f"mcp_{uuid.uuid4().hex[:12]}"
         asset_dir = self.repository.asset_dir(asset_id)
-        await asyncio.to_thread(
-            _move_build, workspace.root, asset_dir, f"{record.id} {record.attempts}"
-        )
+        # Reserve the asset id in the build's row first: a start-up sweep keeps the directory
+        # only while this build runs (see asset_files).
+        if not await self.queue.transition(record.id, {"building", "testing"}, asset_id=asset_id):
+            raise BuildFailure(
+                "the build was cancelled before its server was registered",
+                phase="registering",
+                error_class="cancelled",
+                security=security,
+                validation=validation,
+                iterations=attempt.iterations,
+            )
+        await asyncio.to_thread(place, workspace.root, asset_dir)
         env = relocate(attempt.environment, workspace.root, asset_dir)
         name = server_name_for(requirement.description, asset_id)
         config = launch_config(
@@ -880,6 +890,8 @@ class BuildService:
     ) -> None:
         if "result" in values:
             values["result"] = values["result"].model_dump(mode="json")
+        if status != "completed":
+            values.setdefault("asset_id", None)  # a reserved asset id is not an asset
         live.dirty = False
         finished = await self.queue.transition(
             record.id,
@@ -913,6 +925,7 @@ class BuildService:
             current_phase="queued",
             logs=list(live.logs),
             worker=None,
+            asset_id=None,
         )
 
     # --- progress ---------------------------------------------------------------------------
@@ -1079,19 +1092,6 @@ def _status_event(view: BuildStatusView) -> BuildEvent:
 
 def _timings(workspace: BuildWorkspace | None) -> list[StageTiming]:
     return workspace.timings if workspace is not None else []
-
-
-OWNER_FILE = ".build"
-"""In an asset directory: the build (id and attempt) that made it. Until the asset's row is
-committed, the directory belongs to that build, and is swept at start once that attempt is over."""
-
-
-def _move_build(source: Path, target: Path, owner: str) -> None:
-    shutil.rmtree(source / "probe", ignore_errors=True)  # scratch of the package wrapper
-    (source / OWNER_FILE).write_text(owner)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # One rename on the same file system: the directory appears whole or not at all.
-    shutil.move(source, target)
 
 
 def _default_embedder() -> Any:
