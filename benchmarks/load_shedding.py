@@ -3,13 +3,14 @@ shedding, against a real `toolfoundry serve` process — all configurations in o
 
 Run: .venv/bin/python benchmarks/load_shedding.py [--seconds 6] [--limit 16]
 
-Configurations (the server is restarted for each, same catalog):
+Configurations (one server each, all running; each client count is measured on each in turn):
 - `h11/asyncio, no limit`: uvicorn's pure-Python parser and loop (the service before
   httptools/uvloop were dependencies), no in-flight limit;
 - `no limit`: the default stack, `TOOLFOUNDRY_MAX_INFLIGHT_REQUESTS=0`;
 - `limit N`: `TOOLFOUNDRY_MAX_INFLIGHT_REQUESTS=N`.
 With `--impolite`, two more rows at 256 clients that retry a 503 at once instead of waiting
-for Retry-After: `limit N` alone and with uvicorn's `TOOLFOUNDRY_LIMIT_CONCURRENCY=4N`.
+for Retry-After: `limit N` alone and with uvicorn's `TOOLFOUNDRY_LIMIT_CONCURRENCY=4N` (a
+fourth server).
 
 The client is wrk (C; `apt-get install wrk`) with benchmarks/load_shedding.lua, one connection
 per thread, honouring Retry-After; without wrk, a Python httpx client does the same (slower: on
@@ -166,7 +167,8 @@ def load(port: int, clients: int, seconds: float, token: str, client: str) -> di
 
 
 def main(seconds: float, limit: int, impolite: bool, client: str) -> dict[str, Any]:
-    data_dir = Path(tempfile.mkdtemp(prefix="tf-load-"))
+    """Every configuration's server runs at once (own data directory), and each client count
+    is measured on each in turn, so a change in the machine's other load hits all alike."""
     report: dict[str, Any] = {
         "seconds": seconds,
         "limit": limit,
@@ -174,44 +176,43 @@ def main(seconds: float, limit: int, impolite: bool, client: str) -> dict[str, A
         "cpus": os.cpu_count(),
         "results": {},
     }
-    configs: list[tuple[str, dict[str, str], bool]] = [
-        ("h11/asyncio, no limit", {"TOOLFOUNDRY_MAX_INFLIGHT_REQUESTS": "0"}, True),
-        ("no limit", {"TOOLFOUNDRY_MAX_INFLIGHT_REQUESTS": "0"}, False),
-        (f"limit {limit}", {"TOOLFOUNDRY_MAX_INFLIGHT_REQUESTS": str(limit)}, False),
-    ]
-    for label, env_extra, h11 in configs:
-        port = free_port()
-        server = start_server(data_dir, port, env_extra, h11)
-        token = (data_dir / "admin.token").read_text().strip()
-        try:
+    shed = {"TOOLFOUNDRY_MAX_INFLIGHT_REQUESTS": str(limit)}
+    configs: dict[str, tuple[dict[str, str], bool]] = {
+        "h11/asyncio, no limit": ({"TOOLFOUNDRY_MAX_INFLIGHT_REQUESTS": "0"}, True),
+        "no limit": ({"TOOLFOUNDRY_MAX_INFLIGHT_REQUESTS": "0"}, False),
+        f"limit {limit}": (shed, False),
+    }
+    if impolite and client == "wrk":
+        backstop = {**shed, "TOOLFOUNDRY_LIMIT_CONCURRENCY": str(4 * limit)}
+        configs[f"limit {limit} + limit_concurrency {4 * limit}"] = (backstop, False)
+    roots = {label: Path(tempfile.mkdtemp(prefix="tf-load-")) for label in configs}
+    servers: dict[str, tuple[subprocess.Popen[bytes], int, str]] = {}
+    try:
+        for label, (env_extra, h11) in configs.items():
+            port = free_port()
+            process = start_server(roots[label], port, env_extra, h11)
+            token = (roots[label] / "admin.token").read_text().strip()
+            servers[label] = (process, port, token)
             load(port, 4, 2.0, token, client)  # warm-up
-            for clients in CLIENTS:
+        for clients in CLIENTS:
+            for label in list(configs)[:3]:
+                _, port, token = servers[label]
                 report["results"][f"{label}/c{clients}"] = load(
                     port, clients, seconds, token, client
                 )
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
-    if impolite and client == "wrk":
-        for label, extra in (
-            (f"limit {limit}, impolite", {}),
-            (
-                f"limit {limit} + limit_concurrency {4 * limit}, impolite",
-                {"TOOLFOUNDRY_LIMIT_CONCURRENCY": str(4 * limit)},
-            ),
-        ):
-            port = free_port()
-            env_extra = {"TOOLFOUNDRY_MAX_INFLIGHT_REQUESTS": str(limit), **extra}
-            server = start_server(data_dir, port, env_extra, False)
-            token = (data_dir / "admin.token").read_text().strip()
-            try:
-                report["results"][f"{label}/c256"] = wrk_load(
+        if impolite and client == "wrk":  # 256 clients that retry a 503 at once
+            for label in list(configs)[2:]:
+                _, port, token = servers[label]
+                report["results"][f"{label}, impolite/c256"] = wrk_load(
                     port, 256, seconds, token, polite=False
                 )
-            finally:
-                server.terminate()
-                server.wait(timeout=60)
-    shutil.rmtree(data_dir, ignore_errors=True)
+    finally:
+        for process, _, _ in servers.values():
+            process.terminate()
+        for process, _, _ in servers.values():
+            process.wait(timeout=60)
+        for root in roots.values():
+            shutil.rmtree(root, ignore_errors=True)
     return report
 
 
