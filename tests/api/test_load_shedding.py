@@ -146,3 +146,40 @@ def _first_refusal(client: httpx.Client, url: str) -> httpx.Response:
         assert response.status_code == 200, response.text
         time.sleep(0.3)
     raise AssertionError("no call was refused while two were in flight")
+
+
+@pytest.mark.slow
+def test_several_workers_share_the_token_file_and_follow_the_catalog(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """`serve --workers 2`: one admin token file written before the workers start, and a tool
+    added after the start (by another process) is callable on fresh connections."""
+    port = free_port()
+    env = {"PYTHONPATH": str(SUPPORT)}
+    process = serve(settings, port, tmp_path / "serve.log", "--workers", "2", env=env)
+    try:
+        token = (Path(settings.data_dir) / "admin.token").read_text().strip()
+        headers = {"Authorization": f"Bearer {token}"}
+
+        async def register() -> None:
+            async with ToolLibrary.open(settings) as library:
+                await library.register(sample_tools.add)
+
+        asyncio.run(register())
+        url = f"http://127.0.0.1:{port}/api/v1/tools/samples.add/call"
+        deadline = time.monotonic() + 60
+
+        def call(n: int) -> httpx.Response:
+            """On a fresh connection (any worker); a worker may see the tool a moment later."""
+            while True:
+                answer = httpx.post(url, json={"arguments": {"a": n}}, headers=headers)
+                if answer.status_code != 404 or time.monotonic() > deadline:
+                    return answer
+                time.sleep(0.2)
+
+        answers = [call(n) for n in range(20)]
+        assert [a.status_code for a in answers] == [200] * 20, answers[-1].text
+        assert [a.json()["structured"] for a in answers] == [n + 2 for n in range(20)]
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
