@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from toolfoundry.auth import TokenStore
+
 SERVER = Path(__file__).parent / "servers" / "crash_server.py"
 QUIET = {"FASTMCP_SHOW_SERVER_BANNER": "false", "FASTMCP_CHECK_FOR_UPDATES": "off"}
 
@@ -82,3 +84,34 @@ def test_an_idempotency_key_replays_the_first_response(client: TestClient) -> No
     assert other.status_code == 422 and "different request" in other.json()["detail"]
     bad = client.post(url, json={"arguments": {"a": 5, "b": 2}}, headers={"Idempotency-Key": ""})
     assert bad.status_code == 422
+
+
+def test_idempotency_keys_belong_to_their_token(client: TestClient) -> None:
+    """Another token's request with the same key neither replays the first answer nor is
+    refused as a different request: it is another key."""
+    store = TokenStore(client.app.state.library.catalog.sessions)  # type: ignore[attr-defined]
+    _, secret = client.portal.call(store.create, "other-caller", ["call"])  # type: ignore[union-attr]
+    other = {"Authorization": f"Bearer {secret}"}
+    url = "/api/v1/tools/samples.add/call"
+    first = client.post(url, json={"arguments": {"a": 1, "b": 2}}, headers={"Idempotency-Key": "k"})
+    assert first.status_code == 200 and first.json()["structured"] == 3
+
+    same_body = client.post(
+        url, json={"arguments": {"a": 1, "b": 2}}, headers={"Idempotency-Key": "k", **other}
+    )
+    assert same_body.status_code == 200, same_body.text
+    assert "Idempotent-Replayed" not in same_body.headers  # it ran: not the admin's answer
+    other_body = client.post(
+        url, json={"arguments": {"a": 40, "b": 2}}, headers={"Idempotency-Key": "k2", **other}
+    )
+    client.post(url, json={"arguments": {"a": 9, "b": 9}}, headers={"Idempotency-Key": "k2"})
+    assert other_body.status_code == 200 and other_body.json()["structured"] == 42
+    # Each token's repeat replays its own first answer.
+    again = client.post(
+        url, json={"arguments": {"a": 40, "b": 2}}, headers={"Idempotency-Key": "k2", **other}
+    )
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json()["structured"] == 42
+    mine = client.post(url, json={"arguments": {"a": 9, "b": 9}}, headers={"Idempotency-Key": "k2"})
+    assert mine.headers["Idempotent-Replayed"] == "true" and mine.json()["structured"] == 18
+    calls = client.get("/api/v1/calls", params={"tool": "samples.add"}).json()
+    assert len(calls) == 4  # (1, 2) twice — once per token — then 40 + 2 and 9 + 9

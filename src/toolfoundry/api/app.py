@@ -71,8 +71,9 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     install_problem_handlers(app)
     authenticator = install_security(app, lib)
     install_dashboard(app)
+    instrument_app(app)
+    # Outermost (added last): a refusal costs no span, no Host check, no token lookup, no body.
     app.add_middleware(LoadSheddingMiddleware, limit=lib.settings.max_inflight_requests)
-    instrument_app(app)  # outermost: a span per request, refused ones included
     for router in (
         health.router,
         toolkits.router,

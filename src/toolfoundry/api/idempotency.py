@@ -4,6 +4,10 @@ A call sent with `Idempotency-Key: K` records K with a hash of the request befor
 repeat of K with the same request within the TTL gets the stored response without running the
 tool again; with another request it is a 422; while the first is still running, a 409. Keys are
 rows in the catalog database, so every replica and a restarted process see them.
+
+Keys belong to their caller (the token, or "anonymous" with auth off): the same key from
+another token is another key, so nobody can read someone else's answer by guessing keys.
+The row stores a hash of (caller, key), which also keeps it within the column's 255 characters.
 """
 
 from __future__ import annotations
@@ -38,14 +42,23 @@ def request_hash(*parts: Any) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def row_key(owner: str | None, key: str) -> str:
+    """The stored key: `key` as sent by `owner` (a principal's name; None when auth is off)."""
+    return "k1:" + request_hash("anonymous" if owner is None else f"principal:{owner}", key)
+
+
 class IdempotencyStore:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], ttl: timedelta) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], ttl: timedelta, owner: str | None
+    ) -> None:
         self._sessions = sessions
         self._ttl = ttl
+        self._owner = owner
 
     async def begin(self, key: str, digest: str) -> StoredResponse | None:
         """Claim `key` for this request (None: go ahead and run it), or the stored response
-        of the earlier request with the same key."""
+        of the earlier request with the same key from the same caller."""
+        sent, key = key, row_key(self._owner, key)
         now = utcnow()
         for _ in range(3):  # an expired key is deleted and claimed again
             try:
@@ -71,20 +84,21 @@ class IdempotencyStore:
                     continue
             if row.request_hash != digest:
                 raise InvalidInputError(
-                    f"the {HEADER} {key!r} was already used with a different request",
+                    f"the {HEADER} {sent!r} was already used with a different request",
                     hint=f"Use a new {HEADER} for a different call; a key is bound to its first "
                     "request for "
                     f"{self._ttl.total_seconds() / 3600:g} h.",
                 )
             if row.status_code is None or row.response is None:
                 raise ConflictError(
-                    f"a request with {HEADER} {key!r} is still running",
+                    f"a request with {HEADER} {sent!r} is still running",
                     hint="Retry the same request in a moment to get its response.",
                 )
             return StoredResponse(row.status_code, row.response)
-        raise ConflictError(f"the {HEADER} {key!r} is contended", hint="Retry in a moment.")
+        raise ConflictError(f"the {HEADER} {sent!r} is contended", hint="Retry in a moment.")
 
     async def finish(self, key: str, status_code: int, body: dict[str, Any]) -> None:
+        key = row_key(self._owner, key)
         async with self._sessions() as session:
             await session.execute(
                 update(IdempotencyKeyRow)
@@ -95,6 +109,7 @@ class IdempotencyStore:
 
     async def abandon(self, key: str) -> None:
         """Forget a key whose request did not run (or may safely run again)."""
+        key = row_key(self._owner, key)
         async with self._sessions() as session:
             await session.execute(delete(IdempotencyKeyRow).where(IdempotencyKeyRow.key == key))
             await session.commit()

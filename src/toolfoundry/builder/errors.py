@@ -68,6 +68,8 @@ class FailureKind(StrEnum):
     SANDBOX_UNAVAILABLE = "sandbox_unavailable"
     UNKNOWN_STRATEGY = "unknown_strategy"
     REGISTRATION_FAILED = "registration_failed"
+    CANCELLED = "cancelled"
+    """Cancelled between validation and registration: the server is not registered."""
     INTERNAL = "internal"
 
 

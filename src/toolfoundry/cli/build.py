@@ -282,6 +282,7 @@ def serve(
     import uvicorn
 
     from toolfoundry.api.app import create_builder_app
+    from toolfoundry.cli.uvicorn_options import uvicorn_options
 
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     app_ = create_builder_app(settings)
@@ -293,4 +294,4 @@ def serve(
         ),
     )
 
-    uvicorn.run(app_, host=settings.host, port=settings.port, log_level="warning")
+    uvicorn.run(app_, **uvicorn_options(settings))

@@ -18,7 +18,7 @@ if os.getcwd() not in sys.path:
 
 import logging
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -32,6 +32,9 @@ from toolfoundry.cli.output import JsonOption, console, err_console, print_json,
 from toolfoundry.cli.tools import toolkits_app, tools_app
 from toolfoundry.cli.trajectories import insights, trajectories_app
 from toolfoundry.cli.views import views_app
+
+if TYPE_CHECKING:
+    from toolfoundry.core.settings import Settings
 
 app = typer.Typer(
     help="toolfoundry: one catalog, one dispatcher and fast discovery for LLM-agent tools.\n\n"
@@ -94,21 +97,14 @@ def serve(
     import uvicorn
 
     from toolfoundry.api.app import create_app
+    from toolfoundry.cli.uvicorn_options import uvicorn_options
 
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration step is noise
     workers = workers or settings.workers
-    common = {
-        "host": settings.host,
-        "port": settings.port,
-        "log_level": "warning",
-        # A stop waits this long for requests in flight, then cancels them and shuts down.
-        "timeout_graceful_shutdown": int(settings.shutdown_grace) or 1,
-    }
+    common = uvicorn_options(settings)
     if workers > 1:
-        # Each worker process builds its own app from the environment's settings.
-        console.print(f"toolfoundry: {workers} workers on http://{common['host']}:{common['port']}")
-        uvicorn.run("toolfoundry.api.app:create_app", factory=True, workers=workers, **common)
+        _serve_workers(settings, workers, common)
         return
     started = time.perf_counter()
     app_ = create_app(settings)
@@ -124,6 +120,38 @@ def serve(
     on_ready(app_, report)
 
     uvicorn.run(app_, **common)  # type: ignore[arg-type]
+
+
+def _serve_workers(settings: Settings, workers: int, options: dict[str, Any]) -> None:
+    """Several worker processes, each building its own app from the environment (uvicorn
+    spawns them): the bind address goes there too, so the trusted-Host list and the auth
+    checks see the command line's. The catalog is migrated and the admin token written once
+    here, before the workers race to do it."""
+    import asyncio
+
+    import uvicorn
+
+    from toolfoundry.auth.token_file import admin_token, admin_token_path
+    from toolfoundry.store.database import create_engine, upgrade
+
+    os.environ["TOOLFOUNDRY_HOST"] = settings.host
+    os.environ["TOOLFOUNDRY_PORT"] = str(settings.port)
+
+    async def prepare() -> None:
+        if settings.auth:
+            await admin_token(settings)  # migrates the catalog first
+            return
+        engine = create_engine(settings.resolved_database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(prepare())
+    console.print(f"toolfoundry: {workers} workers on http://{settings.host}:{settings.port}/")
+    if settings.auth:
+        console.print(f"auth: on — admin token in {admin_token_path(settings.data_dir)}")
+    uvicorn.run("toolfoundry.api.app:create_app", factory=True, workers=workers, **options)
 
 
 def _check_sandbox() -> None:

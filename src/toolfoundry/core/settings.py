@@ -253,6 +253,19 @@ class Settings(BaseSettings):
         "with Retry-After (0: no limit). /health, /ready and /metrics are never refused.",
     )
     workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes.")
+    limit_concurrency: int = Field(
+        default=0,
+        ge=0,
+        description="Per worker, connections plus requests beyond which uvicorn itself answers "
+        "a bare 503 and closes the connection before the app runs (0: off). A backstop above "
+        "max_inflight_requests, for clients that ignore Retry-After.",
+    )
+    backlog: int = Field(
+        default=2048,
+        ge=1,
+        le=65_535,
+        description="Connections the kernel queues before the service accepts them.",
+    )
     shutdown_grace: float = Field(
         default=10.0, gt=0, le=600, description="Seconds a stop waits for requests in flight."
     )

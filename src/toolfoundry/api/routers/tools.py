@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header
+from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool
 
@@ -66,6 +66,7 @@ async def call_tool(
     tool_ref: str,
     body: CallBody,
     library: Library,
+    request: Request,
     idempotency_key: Annotated[
         str | None,
         Header(
@@ -73,8 +74,9 @@ async def call_tool(
             min_length=1,
             max_length=255,
             pattern=r"^[\x21-\x7e]+$",
-            description="Run the call at most once per key: a repeat with the same body within "
-            "the TTL returns the first response; another body is a 422.",
+            description="Run the call at most once per key and caller (token): a repeat with "
+            "the same body within the TTL returns the first response; another body is a 422. "
+            "Another token's key of the same name is another key.",
         ),
     ] = None,
 ) -> ToolResult:
@@ -83,8 +85,11 @@ async def call_tool(
     mid-call: the tool may have run)."""
     if idempotency_key is None:
         return await _call(tool_ref, body, library)
+    principal = request.scope.get("auth")  # None: auth is off for this caller
     store = IdempotencyStore(
-        library.catalog.sessions, timedelta(seconds=library.settings.idempotency_ttl)
+        library.catalog.sessions,
+        timedelta(seconds=library.settings.idempotency_ttl),
+        owner=None if principal is None else principal.name,
     )
     stored = await store.begin(
         idempotency_key, request_hash(tool_ref, body.model_dump(mode="json"))

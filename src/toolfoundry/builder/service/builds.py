@@ -168,20 +168,24 @@ class BuildService:
         return self
 
     async def _start(self) -> None:
-        for record in await self.pool.start():
+        for record in await self.pool.start(before_workers=self._sweep_at_start):
             self.progress.publish_record(record)
             if record.status == "failed":
                 metrics.BUILD_REQUESTS.labels(record.priority, "failed").inc()
+        self._flusher = asyncio.create_task(self.progress.flush_loop(), name="build-progress-flush")
+        await self.durations.refresh()
+
+    async def _sweep_at_start(self) -> None:
         try:
             await self.sweep_orphan_assets()
         except Exception:
             log.exception("sweeping orphan asset directories failed")
-        self._flusher = asyncio.create_task(self.progress.flush_loop(), name="build-progress-flush")
-        await self.durations.refresh()
 
     async def sweep_orphan_assets(self) -> list[Path]:
-        """Asset directories of builds killed before their row was committed (see `assets`)."""
-        return await sweep_orphan_assets(self.repository, self.queue, self.host)
+        """What builds killed before their asset row was committed left (see `assets`)."""
+        return await sweep_orphan_assets(
+            self.repository, self.queue, self.host, self.data_dir / "builds"
+        )
 
     async def aclose(self) -> None:
         """Stop the workers; builds they were running go back to the queue."""

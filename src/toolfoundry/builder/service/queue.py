@@ -429,12 +429,17 @@ class WorkerPool:
     def running(self) -> list[str]:
         return list(self._running)
 
-    async def start(self) -> list[BuildRecord]:
-        """Recover interrupted builds, then start the workers. Returns the recovered builds."""
+    async def start(
+        self, before_workers: Callable[[], Awaitable[None]] | None = None
+    ) -> list[BuildRecord]:
+        """Recover interrupted builds, run `before_workers` (e.g. sweep what they left), then
+        start the workers. Returns the recovered builds."""
         if self._loops:
             return []
         _LIVE_WORKERS.add(self.worker_id)
         recovered = await self.queue.recover()
+        if before_workers is not None:
+            await before_workers()
         self._stopping = False
         self._loops = [
             asyncio.create_task(self._worker(), name=f"build-worker-{n}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from toolfoundry.builder.errors import BuildError, FailureKind, Phase
 from toolfoundry.builder.models import SecurityReport, StageTiming, ValidationReport
-from toolfoundry.builder.service.assets import move_build
+from toolfoundry.builder.service.assets import place
 from toolfoundry.builder.service.events import BuildStatus
 from toolfoundry.builder.service.progress import LiveBuild, Progress
 from toolfoundry.builder.service.queue import (
@@ -244,9 +244,18 @@ class BuildRunner:
         requirement, sandbox = record.requirement, workspace.sandbox
         asset_id = f"mcp_{uuid.uuid4().hex[:12]}"
         asset_dir = self.repository.asset_dir(asset_id)
-        await asyncio.to_thread(
-            move_build, workspace.root, asset_dir, f"{record.id} {record.attempts}"
-        )
+        # Reserve the asset id in the build's row first: a start-up sweep keeps the directory
+        # only while this build runs (see assets).
+        if not await self.queue.transition(record.id, {"building", "testing"}, asset_id=asset_id):
+            raise BuildError(
+                "the build was cancelled before its server was registered",
+                phase=Phase.REGISTERING,
+                kind=FailureKind.CANCELLED,
+                security=security,
+                validation=validation,
+                iterations=attempt.iterations,
+            )
+        await asyncio.to_thread(place, workspace.root, asset_dir)
         env = relocate(attempt.environment, workspace.root, asset_dir)
         name = server_name_for(requirement.description, asset_id)
         config = launch_config(
@@ -413,6 +422,8 @@ class BuildRunner:
     ) -> None:
         if "result" in values:
             values["result"] = values["result"].model_dump(mode="json")
+        if status != "completed":
+            values.setdefault("asset_id", None)  # a reserved asset id is not an asset
         live.dirty = False
         finished = await self.queue.transition(
             record.id,
@@ -446,6 +457,7 @@ class BuildRunner:
             current_phase="queued",
             logs=list(live.logs),
             worker=None,
+            asset_id=None,
         )
 
     def _rate(self, stage: str, ok: bool) -> None:
