@@ -271,8 +271,9 @@ class HybridIndex:
 
     def _scores(
         self, query: str, alive: np.ndarray, kit_alive: np.ndarray, size: int, kit_size: int
-    ) -> tuple[np.ndarray, ...]:
-        """Each tool row's total score for ``query`` and the signals it is made of."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+        """Each tool row's total score for ``query`` and the signals it is made of: lexical,
+        dense (None without an embedder), toolkit, in-a-toolkit and prior."""
         kit_rows = self._tool_kit[:size]
         terms = tokenize(query)
         lexical = _standardise(self._tools.scores(terms), alive)

@@ -115,12 +115,8 @@ class DiscoveryService:
         second = None
         if multilingual is not None and multilingual.dim and multilingual.name != embedder.name:
             second = CachedEmbedder(multilingual, self._memory)
-        self.retriever = Retriever(
-            self.embedder,
-            multilingual=second,
-            gap_threshold=gap_threshold,
-            min_absence=min_absence,
-        )
+        self.retriever = Retriever(self.embedder, multilingual=second, gap_threshold=gap_threshold)
+        self.retriever.min_absence = min_absence
         self.index = self.retriever.index
         self._tools = self.retriever.tools  # the same dicts, kept in step by the retriever
         self._results: OrderedDict[tuple, DiscoveryResult] = OrderedDict()
