@@ -87,13 +87,15 @@ def main() -> None:
     parser.add_argument("--check-seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=600)
     parser.add_argument("--max-false", type=float, default=10.0)
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     args = parser.parse_args()
+    sets = tuple(args.sets)
     data = {
         (s, seed): collect(SPLITS / f"{s}-s{seed}", args.limit)
-        for s in SETS
+        for s in sets
         for seed in (args.fit_seed, args.check_seed)
     }
-    fit_rows = [data[s, args.fit_seed] for s in SETS]
+    fit_rows = [data[s, args.fit_seed] for s in sets]
     w = fit(np.vstack([f for f, _, _ in fit_rows]), np.concatenate([y for _, y, _ in fit_rows]))
     print(
         "WEIGHTS:", json.dumps(dict(zip(gap_model.FEATURES, np.round(w, 4).tolist(), strict=True)))
@@ -106,7 +108,7 @@ def main() -> None:
         fit_ok = all(
             rates(prob[s, args.fit_seed], *data[s, args.fit_seed][1:], float(c))["false_gap_rate"]
             <= args.max_false
-            for s in SETS
+            for s in sets
         )
         if not fit_ok:
             break
