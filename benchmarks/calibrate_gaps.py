@@ -1,15 +1,15 @@
-"""Fit the coverage model of ``discovery/coverage.py`` on leave-out splits and choose the gap
-threshold.
+"""Fit the gap model of ``discovery/gap_model.py`` on leave-out splits and choose its cut.
 
     python benchmarks/make_gap_splits.py --data ../shared/benchmarks/discovery
-    python benchmarks/calibrate_gaps.py [--fit-seed 0 --check-seed 1 --limit 600]
+    python benchmarks/calibrate_gaps.py [--fit-seed 0 --check-seed 1 --limit 600 --max-false 10]
 
-For every query of the fit splits, each candidate of each part gets the features of
-``coverage.FEATURES`` and the label "is a relevant tool" (single-part queries only: a label
-says which tool serves the whole request). A logistic regression (Newton steps, light L2) gives
-the weights; the threshold is the highest whose false-gap rate on the fit splits stays at most
-``--max-false`` on every set, and the check splits report what it does on unseen leave-outs.
-Paste the printed weights and threshold into coverage.py.
+For every query of a split: the gap model's features (``Retriever.absence_features``), the
+label "a relevant tool was left out", and whether coverage alone finds an uncovered part (the
+service reports a gap only when both say so). A logistic regression (Newton steps, light L2,
+on standardised features) is fitted on the fit splits of both sets together; the cut is the
+lowest probability whose false-gap rate stays at most ``--max-false`` percent on every fit
+split. The check splits (other tools left out, other queries) report what that does on data
+the fit never saw. Paste the printed weights and cut into gap_model.py.
 """
 
 from __future__ import annotations
@@ -20,64 +20,65 @@ from pathlib import Path
 
 import numpy as np
 
-from toolfoundry.discovery import coverage
+from toolfoundry.discovery import gap_model
 from toolfoundry.discovery.bench import load_queries, load_tools
 from toolfoundry.discovery.gap_bench import retriever_for
 
 SPLITS = Path(__file__).parent / "data" / "gaps"
+SETS = ("metatool", "sealtools")
 
 
-def collect(split: Path, limit: int) -> tuple[list, list]:
-    """Per query: (missing?, [per part: [(features, relevant?) per candidate]])."""
+def collect(split: Path, limit: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, should-gap labels and coverage flags of every query of ``split``."""
     docs = load_tools(split / "tools.jsonl")
     retriever = retriever_for(docs)
+    retriever.min_absence = 0.0  # coverage alone decides: its flag is one of the outputs
     present = {d.id for d in docs}
-    out = []
+    feats, should, flagged = [], [], []
     for row in load_queries(split / "queries.jsonl", limit):
-        relevant = set(row["relevant"])
-        parts = [
-            [(part.features[h.id], h.id in relevant) for h in part.hits]
-            for part in retriever.evidence(row["query"])
-        ]
-        out.append((bool(relevant - present), parts))
-    return out, []
+        whole = retriever.index.search(row["query"], 10)
+        parts = retriever.evidence(row["query"])
+        feats.append(retriever.absence_features(whole, parts))
+        should.append(bool(set(row["relevant"]) - present))
+        flagged.append(bool(retriever.retrieve(row["query"]).gaps))
+    return np.stack(feats), np.array(should), np.array(flagged)
 
 
-def fit(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 25) -> np.ndarray:
+def fit(x: np.ndarray, y: np.ndarray, l2: float = 0.1, steps: int = 30) -> np.ndarray:
+    """Logistic regression weights on the raw feature scale (column 0 is the bias)."""
+    mean, std = x[:, 1:].mean(axis=0), x[:, 1:].std(axis=0) + 1e-9
+    xs = np.hstack([x[:, :1], (x[:, 1:] - mean) / std])
     w = np.zeros(x.shape[1])
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(x @ w)))
-        grad = x.T @ (p - y) + l2 * w
-        hess = (x * (p * (1 - p))[:, None]).T @ x + l2 * np.eye(x.shape[1])
+        p = 1.0 / (1.0 + np.exp(-(xs @ w)))
+        grad = xs.T @ (p - y) + l2 * w
+        hess = (xs * (p * (1 - p))[:, None]).T @ xs + l2 * np.eye(len(w))
         w -= np.linalg.solve(hess, grad)
-    return w
+    raw = w.copy()
+    raw[1:] = w[1:] / std
+    raw[0] = w[0] - float((w[1:] * mean / std).sum())
+    return raw
 
 
-def query_scores(data: list, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per query, the weakest part's best candidate probability, and whether it should gap."""
-    scores, should = [], []
-    for missing, parts in data:
-        per_part = [
-            max((coverage.probability(f, w) for f, _ in part), default=0.0) for part in parts
-        ]
-        scores.append(min(per_part, default=0.0))
-        should.append(missing)
-    return np.array(scores), np.array(should)
-
-
-def rates(scores: np.ndarray, should: np.ndarray, t: float) -> dict:
-    flagged = scores < t
+def rates(prob: np.ndarray, should: np.ndarray, covered_gap: np.ndarray, cut: float) -> dict:
+    flagged = covered_gap & (prob >= cut)
     tp = int((flagged & should).sum())
     fp = int((flagged & ~should).sum())
-    recall = tp / max(1, should.sum())
+    recall = tp / max(1, int(should.sum()))
     precision = tp / max(1, tp + fp)
-    f1 = 2 * precision * recall / max(1e-9, precision + recall)
     return {
         "recall": round(100 * recall, 1),
         "precision": round(100 * precision, 1),
-        "f1": round(100 * f1, 1),
-        "false_gap_rate": round(100 * fp / max(1, (~should).sum()), 1),
+        "f1": round(200 * precision * recall / max(1e-9, precision + recall), 1),
+        "false_gap_rate": round(100 * fp / max(1, int((~should).sum())), 1),
     }
+
+
+def auc(should: np.ndarray, prob: np.ndarray) -> float:
+    """Chance that a query with a left-out tool scores above an answerable one."""
+    ranks = np.argsort(np.argsort(prob)) + 1.0
+    n1, n0 = int(should.sum()), int((~should).sum())
+    return round(float((ranks[should].sum() - n1 * (n1 + 1) / 2) / max(1, n1 * n0)), 3)
 
 
 def main() -> None:
@@ -85,28 +86,41 @@ def main() -> None:
     parser.add_argument("--fit-seed", type=int, default=0)
     parser.add_argument("--check-seed", type=int, default=1)
     parser.add_argument("--limit", type=int, default=600)
-    parser.add_argument("--max-false", type=float, default=8.0)
+    parser.add_argument("--max-false", type=float, default=10.0)
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=SETS)
     args = parser.parse_args()
-    sets = ("metatool", "sealtools")
-    fit_data = {s: collect(SPLITS / f"{s}-s{args.fit_seed}", args.limit)[0] for s in sets}
-    check = {s: collect(SPLITS / f"{s}-s{args.check_seed}", args.limit)[0] for s in sets}
-    rows = [
-        (f, rel) for s in sets for _, parts in fit_data[s] if len(parts) == 1 for f, rel in parts[0]
-    ]
-    x = np.stack([f for f, _ in rows])
-    y = np.array([float(r) for _, r in rows])
-    w = fit(x, y)
+    sets = tuple(args.sets)
+    data = {
+        (s, seed): collect(SPLITS / f"{s}-s{seed}", args.limit)
+        for s in sets
+        for seed in (args.fit_seed, args.check_seed)
+    }
+    fit_rows = [data[s, args.fit_seed] for s in sets]
+    w = fit(np.vstack([f for f, _, _ in fit_rows]), np.concatenate([y for _, y, _ in fit_rows]))
     print(
-        "weights:", json.dumps(dict(zip(coverage.FEATURES, np.round(w, 3).tolist(), strict=True)))
+        "WEIGHTS:", json.dumps(dict(zip(gap_model.FEATURES, np.round(w, 4).tolist(), strict=True)))
     )
-    fitted = {s: query_scores(fit_data[s], w) for s in sets}
-    best = 0.0
-    for t in np.arange(0.02, 0.98, 0.01):
-        if all(rates(*fitted[s], t)["false_gap_rate"] <= args.max_false for s in sets):
-            best = float(t)
-    print(f"threshold: {best:.2f}")
-    for s in sets:
-        print(s, "fit", rates(*fitted[s], best), "check", rates(*query_scores(check[s], w), best))
+    prob = {
+        k: np.array([gap_model.absence_probability(f, w) for f in v[0]]) for k, v in data.items()
+    }
+    cut = 1.0
+    for c in np.arange(0.99, 0.0, -0.01):
+        fit_ok = all(
+            rates(prob[s, args.fit_seed], *data[s, args.fit_seed][1:], float(c))["false_gap_rate"]
+            <= args.max_false
+            for s in sets
+        )
+        if not fit_ok:
+            break
+        cut = float(c)
+    print(f"cut: {cut:.2f}")
+    for (s, seed), (_, should, covered_gap) in data.items():
+        role = "fit" if seed == args.fit_seed else "check"
+        print(
+            s, seed, role, "auc", auc(should, prob[s, seed]),
+            "with cut", rates(prob[s, seed], should, covered_gap, cut),
+            "coverage alone", rates(prob[s, seed], should, covered_gap, 0.0),
+        )  # fmt: skip
 
 
 if __name__ == "__main__":

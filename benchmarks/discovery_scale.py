@@ -53,11 +53,12 @@ def synthetic_catalog(base: list[ToolDocument], size: int) -> list[ToolDocument]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DATA, help="the shared discovery sets")
     parser.add_argument("--tools", type=int, default=10_000)
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--embedder", default=DEFAULT_EMBEDDER, choices=sorted(EMBEDDERS))
     args = parser.parse_args()
-    seal = DATA / "sealtools"
+    seal = args.data / "sealtools"
     if not (seal / "tools.jsonl").exists():
         raise SystemExit(f"benchmark data not found under {seal}")
     tools = synthetic_catalog(load_tools(seal / "tools.jsonl"), args.tools)
@@ -65,7 +66,7 @@ def main() -> None:
     # embedding dominates latency and grows with length, so both are reported.
     query_sets = {}
     for name in ("sealtools", "metatool"):
-        path = DATA / name / "queries.jsonl"
+        path = args.data / name / "queries.jsonl"
         if path.exists():
             rows = load_queries(path)
             query_sets[name] = [q["query"] for q in rows[:: max(1, len(rows) // args.queries)]]

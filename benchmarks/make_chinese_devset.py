@@ -9,6 +9,8 @@ queries of at most ``--max-chars`` characters (its long multi-tool requests cost
 model minutes each). Ten queries go into one request as numbered lines to save prompt overhead;
 a batch whose answer does not parse is retried one query at a time. Finished queries are kept, so
 an interrupted run resumes. ``relevant`` ids refer to the source set's ``tools.jsonl``.
+Rows without a Chinese character are dropped; read a sample against ``english`` before use.
+Measure with ``benchmarks/discovery_chinese.py``.
 """
 
 from __future__ import annotations
@@ -85,6 +87,11 @@ def main() -> None:
     parser.add_argument("--sealtools", type=int, default=100)
     parser.add_argument("--max-chars", type=int, default=160)
     parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument(
+        "--translator",
+        default="local Qwen2.5-Coder-1.5B-Instruct Q4_K_M",
+        help="recorded in each row's 'translator' field",
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     client = httpx.Client(base_url=args.base_url, timeout=1800.0)
@@ -116,6 +123,7 @@ def main() -> None:
                         "relevant": row["relevant"],
                         "source": name,
                         "english": row["query"],
+                        "translator": args.translator,
                     }
                     out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 out.flush()

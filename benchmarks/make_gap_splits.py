@@ -35,9 +35,11 @@ def split(name: str, data: Path, seed: int, fraction: float, queries: int) -> Pa
     rows = [r for r in read_jsonl(data / name / "queries.jsonl") if r.get("relevant")]
     rng = random.Random(f"{name}-{seed}")
     removed = {t["id"]: t for t in rng.sample(tools, round(fraction * len(tools)))}
-    # An evenly spaced sample (the sets are grouped by tool), offset by the seed.
+    # An evenly spaced sample (the sets are grouped by tool), shifted by a share of a step that
+    # differs per seed, so the queries of the check split are not those of the fit split.
     step = len(rows) / queries
-    picked = [rows[min(len(rows) - 1, int(i * step + seed))] for i in range(queries)]
+    shift = (seed * 0.618034) % 1.0 * step
+    picked = [rows[min(len(rows) - 1, int(i * step + shift))] for i in range(queries)]
     out = OUT / f"{name}-s{seed}"
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out / "tools.jsonl", [t for t in tools if t["id"] not in removed])

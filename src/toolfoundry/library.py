@@ -198,6 +198,7 @@ class ToolLibrary:
             if self._embedder is not None
             else multilingual_from_settings(self.settings),
             gap_threshold=self.settings.discovery_gap_threshold,
+            min_absence=self.settings.discovery_gap_min_absence,
             llm_timeout=self.settings.discovery_llm_timeout,
         )
         await self.feed.start(position)

@@ -138,3 +138,14 @@ def test_bench_gaps_cli_on_a_leave_out_set(tmp_path: Path) -> None:
     assert report["gap_names_missing"] == 100.0  # "weather" is uncovered and in get_weather
     bad = CliRunner().invoke(app, [*args, "--embedder", "nope"])
     assert bad.exit_code != 0 and "--embedder" in bad.output
+    # The gap model's cut is an option; its weights hold for MiniLM only, so without an
+    # embedder coverage alone still decides.
+    gated = CliRunner().invoke(
+        app,
+        [*args, "--embedder", "none", "--multilingual", "none", "--min-absence", "1", "--json"],
+    )
+    assert gated.exit_code == 0, gated.output
+    report = json.loads(gated.stdout)
+    assert report["min_absence"] == 1.0 and report["gap_recall"] == 100.0
+    out_of_range = CliRunner().invoke(app, [*args, "--min-absence", "2"])
+    assert out_of_range.exit_code != 0 and "--min-absence" in out_of_range.output

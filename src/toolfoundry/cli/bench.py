@@ -85,6 +85,14 @@ def gaps(
     multilingual: Annotated[
         str, typer.Option(help=f"Embedder for Chinese requests; one of: {_EMBEDDER_NAMES}.")
     ] = "e5",
+    min_absence: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Gap model cut (as TOOLFOUNDRY_DISCOVERY_GAP_MIN_ABSENCE); 0 = coverage alone.",
+        ),
+    ] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """Capability-gap detection: a query should get a gap exactly when one of its relevant
@@ -101,6 +109,7 @@ def gaps(
             embedder=embedder,
             multilingual=multilingual,
             on_progress=on_progress,
+            min_absence=min_absence,
         )
     if as_json:
         typer.echo(json.dumps(result))

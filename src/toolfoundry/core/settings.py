@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     embedding_api_key: str | None = None
     embedding_model: str = "text-embedding-3-small"
     discovery_gap_threshold: float = Field(default=0.8, ge=0, le=1)
+    discovery_gap_min_absence: float = Field(
+        default=0.0,
+        ge=0,
+        le=1,
+        description="Report a capability gap only when the gap model's probability that a "
+        "needed tool is missing reaches this (0 = off: coverage alone decides). 0.38 halves "
+        "false gaps on near-duplicate catalogs but misses obvious ones (docs/benchmarks.md).",
+    )
     discovery_multilingual_embedder: str = Field(
         default="e5",
         description="Bundled embedder for requests with CJK characters (Chinese), loaded on "

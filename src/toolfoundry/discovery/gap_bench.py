@@ -109,11 +109,14 @@ def run_gap_benchmark(
     embedder: Embedder | str = DEFAULT_EMBEDDER,
     multilingual: Embedder | str | None = DEFAULT_MULTILINGUAL,
     on_progress: Callable[[str, int, int], None] | None = None,
+    min_absence: float = 0.0,
 ) -> dict[str, Any]:
-    """Run retrieval-only discovery on every query and score its capability gaps."""
+    """Run retrieval-only discovery on every query and score its capability gaps;
+    ``min_absence`` is the gap model's cut (0: coverage alone decides, the default)."""
     docs = load_tools(tools_path)
     queries = load_queries(queries_path, limit)
     retriever = retriever_for(docs, embedder, multilingual, on_progress)
+    retriever.min_absence = min_absence
     present = {d.id for d in docs}
     records = []
     latencies = []
@@ -140,5 +143,5 @@ def run_gap_benchmark(
         "p50": round(float(np.percentile(latencies, 50)), 2) if latencies else 0.0,
         "p95": round(float(np.percentile(latencies, 95)), 2) if latencies else 0.0,
     }
-    report.update(tools=len(docs), gap_threshold=retriever.gap_threshold)
+    report.update(tools=len(docs), gap_threshold=retriever.gap_threshold, min_absence=min_absence)
     return report

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 from pydantic import BaseModel
 
+from toolfoundry.discovery import bilingual
 from toolfoundry.discovery.documents import ToolDocument
 from toolfoundry.discovery.embedders import Embedder, NullEmbedder
 from toolfoundry.discovery.lexical import BM25Index
@@ -102,7 +103,10 @@ class HybridIndex:
     Requests in Chinese (any CJK character) are routed to a ``multilingual`` embedder, built
     lazily on the first such request or the first tool with CJK text, and the lexical half
     weighs only ``cross_script_lexical_weight`` for tools with no CJK text: words cannot match
-    across scripts, so BM25 there is noise (measured: it took e5 from 59 to 44 R@5).
+    across scripts, so BM25 there is noise (measured: it took e5 from 59 to 44 R@5). Such a
+    request is also searched in English words (``glossary``, CC-CEDICT glosses by default)
+    and that score is blended in with ``gloss_weight`` for tools without CJK text (measured on
+    the Chinese dev set: R@5 48 → 70 on MetaTool, 74 → 96 on Seal-Tools).
     """
 
     def __init__(
@@ -114,12 +118,18 @@ class HybridIndex:
         prior_weight: float = 0.2,
         multilingual: Embedder | None = None,
         cross_script_lexical_weight: float = 0.1,
+        glossary: Callable[[str], str] | None = None,
+        gloss_weight: float = 0.5,
     ) -> None:
         self.embedder = embedder or NullEmbedder()
         self.lexical_weight = lexical_weight
         self.toolkit_weight = toolkit_weight
         self.prior_weight = prior_weight
         self.cross_script_lexical_weight = cross_script_lexical_weight
+        # Chinese requests are also searched in English words (``bilingual.gloss``) when a
+        # multilingual embedder is configured, i.e. when Chinese requests are expected.
+        self.glossary = glossary or (bilingual.gloss if multilingual else None)
+        self.gloss_weight = gloss_weight
         self._dense = _DenseSpace(self.embedder)
         # The multilingual space exists only once needed (None until then).
         self._multilingual = multilingual if multilingual and multilingual.dim else None
@@ -262,21 +272,12 @@ class HybridIndex:
                 space.put_kit(row, tool_rows, size)
         self._tool_kit[tool_rows] = row
 
-    def search(
-        self, query: str, k: int = 10, toolkits: Sequence[str] | None = None
-    ) -> list[ScoredTool]:
-        """The ``k`` best tools for ``query``, optionally only from the named ``toolkits``."""
-        if not self._docs or k <= 0:
-            return []
-        size, kit_size = self._tools.capacity, self._kits.capacity
-        alive = self._alive[:size].copy()
+    def _scores(
+        self, query: str, alive: np.ndarray, kit_alive: np.ndarray, size: int, kit_size: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray, np.ndarray]:
+        """Each tool row's total score for ``query`` and the signals it is made of: lexical,
+        dense (None without an embedder), toolkit, in-a-toolkit and prior."""
         kit_rows = self._tool_kit[:size]
-        if toolkits is not None:
-            wanted = [self._kits.row(t) for t in toolkits if t in self._kits]
-            alive &= np.isin(kit_rows, wanted)
-            if not alive.any():
-                return []
-        kit_alive = self._kit_alive[:kit_size]
         terms = tokenize(query)
         lexical = _standardise(self._tools.scores(terms), alive)
         kit_score = _standardise(self._kits.scores(terms), kit_alive)
@@ -300,6 +301,34 @@ class HybridIndex:
         kit_weight = self.toolkit_weight * (1.0 - 1.0 / np.maximum(sizes, 1.0))
         prior = self._prior[:size]
         total = (1.0 - kit_weight) * own + kit_weight * kit_of_tool + self.prior_weight * prior
+        return total, lexical, dense, kit_of_tool, in_kit, prior
+
+    def search(
+        self, query: str, k: int = 10, toolkits: Sequence[str] | None = None
+    ) -> list[ScoredTool]:
+        """The ``k`` best tools for ``query``, optionally only from the named ``toolkits``."""
+        if not self._docs or k <= 0:
+            return []
+        size, kit_size = self._tools.capacity, self._kits.capacity
+        alive = self._alive[:size].copy()
+        kit_rows = self._tool_kit[:size]
+        if toolkits is not None:
+            wanted = [self._kits.row(t) for t in toolkits if t in self._kits]
+            alive &= np.isin(kit_rows, wanted)
+            if not alive.any():
+                return []
+        kit_alive = self._kit_alive[:kit_size]
+        total, lexical, dense, kit_of_tool, in_kit, prior = self._scores(
+            query, alive, kit_alive, size, kit_size
+        )
+        if has_cjk(query) and self.glossary is not None and self.gloss_weight > 0:
+            # The request in English words, searched as an English request is; fused for the
+            # tools whose text has no CJK (for the others Chinese words match directly).
+            english = self.glossary(query)
+            if english and not has_cjk(english):
+                glossed = self._scores(english, alive, kit_alive, size, kit_size)[0]
+                w = np.where(self._cjk[:size], 0.0, self.gloss_weight)
+                total = (1.0 - w) * total + w * glossed
         total[~alive] = -np.inf
 
         k = min(k, int(alive.sum()))

@@ -34,6 +34,8 @@ class PartEvidence:
     uncovered_terms: list[str]
     threshold: float = 0.8
     features: dict[str, np.ndarray] = field(default_factory=dict)  # tool id → coverage features
+    cosines: list[float] = field(default_factory=list)  # of ``hits``, in the embedder's scale
+    embedder: str = ""  # the model that made ``cosines``
 
     @property
     def best(self) -> tuple[str | None, float]:
@@ -72,7 +74,12 @@ def reason(
     *,
     top_k: int,
     gap_threshold: float,
+    absence: float | None = None,
+    min_absence: float = 0.0,
 ) -> DiscoveryResult:
+    """``absence``: the gap model's probability that a needed tool is missing (None: not
+    judged); below ``min_absence`` an uncovered part is not reported as a gap but served by
+    its best tool."""
     subtasks = [p.text for p in parts]
     # Every part's best tool first (in request order), then the best of the whole request.
     chosen: dict[str, list[int]] = {}
@@ -89,6 +96,11 @@ def reason(
 
     coverages = [part.best[1] for part in parts]
     coverage = sum(coverages) / len(coverages) if coverages else 0.0
+    gate_open = absence is None or absence >= min_absence
+
+    def uncovered(cov: float) -> bool:
+        return gate_open and cov < gap_threshold
+
     gaps = [
         CapabilityGap(
             description=part.text,
@@ -101,13 +113,13 @@ def reason(
             coverage=round(cov, 3),
         )
         for part, cov in zip(parts, coverages, strict=True)
-        if cov < gap_threshold
+        if uncovered(cov)
     ]
 
     steps = []
     for part in parts:
         best, cov = part.best
-        if best is None or cov < gap_threshold:
+        if best is None or uncovered(cov):
             continue
         steps.append(
             PlanStep(
@@ -149,7 +161,8 @@ def reason(
             reasoning=(
                 f"Retrieval only: split into {len(subtasks)} part(s); ranked {len(tools)} "
                 "candidate tools by hybrid lexical + dense similarity with toolkit context; "
-                f"coverage {coverage:.2f} (gap threshold {gap_threshold:.2f})."
+                f"coverage {coverage:.2f} (gap threshold {gap_threshold:.2f})"
+                + ("." if absence is None else f"; absence probability {absence:.2f}.")
             ),
             subtasks=subtasks,
         ),

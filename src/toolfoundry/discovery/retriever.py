@@ -9,10 +9,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from toolfoundry.core.models import Tool, Toolkit
-from toolfoundry.discovery import analysis, coverage
+from toolfoundry.discovery import analysis, coverage, gap_model
 from toolfoundry.discovery.documents import ToolDocument
 from toolfoundry.discovery.embedders import Embedder
-from toolfoundry.discovery.index import HybridIndex
+from toolfoundry.discovery.index import HybridIndex, ScoredTool
 from toolfoundry.discovery.results import DiscoveryResult
 from toolfoundry.discovery.retrieval_reasoner import PartEvidence, reason
 
@@ -28,9 +28,11 @@ class Retriever:
         *,
         multilingual: Embedder | None = None,
         gap_threshold: float = coverage.GAP_THRESHOLD,
+        min_absence: float = gap_model.DEFAULT_MIN_ABSENCE,
     ) -> None:
         self.index = HybridIndex(embedder, multilingual=multilingual)
         self.gap_threshold = gap_threshold
+        self.min_absence = min_absence
         self.tools: dict[str, Tool] = {}
         self.toolkits: dict[str, Toolkit] = {}
         self._terms: dict[str, set[str]] = {}
@@ -63,6 +65,7 @@ class Retriever:
         subtasks = analysis.split_subtasks(query)
         whole = self.index.search(query, max(top_k, 10), toolkits=toolkits)
         parts = [self._evidence(part, toolkits) for part in subtasks]
+        absence = self.absence(whole, parts)
         self._credit_plan_terms(parts)
         return reason(
             query,
@@ -72,6 +75,31 @@ class Retriever:
             self.toolkits,
             top_k=top_k,
             gap_threshold=self.gap_threshold,
+            absence=absence,
+            min_absence=self.min_absence,
+        )
+
+    def absence(self, whole: list[ScoredTool], parts: list[PartEvidence]) -> float | None:
+        """The gap model's probability that a tool the request needs is missing; None when
+        the request was embedded by another model than the one the model was fitted for."""
+        if not whole or not parts or any(p.embedder != gap_model.FITTED_EMBEDDER for p in parts):
+            return None
+        return gap_model.absence_probability(self.absence_features(whole, parts))
+
+    @staticmethod
+    def absence_features(whole: list[ScoredTool], parts: list[PartEvidence]) -> np.ndarray:
+        return gap_model.features(
+            [h.score for h in whole],
+            whole[0].signals.dense or 0.0 if whole else 0.0,
+            [
+                gap_model.GapEvidence(
+                    scores=[h.score for h in p.hits],
+                    cosines=p.cosines,
+                    lexical=max((float(f[1]) for f in p.features.values()), default=0.0),
+                    coverage=max(p.coverage.values(), default=0.0),
+                )
+                for p in parts
+            ],
         )
 
     def _credit_plan_terms(self, parts: list[PartEvidence]) -> None:
@@ -127,6 +155,8 @@ class Retriever:
             uncovered_terms=[],
             threshold=self.gap_threshold,
             features=feats,
+            cosines=list(cosines),
+            embedder=model,
         )
         best_terms = self._terms.get(evidence.best[0] or "", set())
         evidence.uncovered_terms = [t for t in terms if t not in best_terms]

@@ -102,6 +102,7 @@ class DiscoveryService:
         model: Model | None = None,
         multilingual: Embedder | None = None,
         gap_threshold: float = coverage.GAP_THRESHOLD,
+        min_absence: float = 0.0,
         llm_timeout: float = 5.0,
     ) -> None:
         self.library = library
@@ -115,6 +116,7 @@ class DiscoveryService:
         if multilingual is not None and multilingual.dim and multilingual.name != embedder.name:
             second = CachedEmbedder(multilingual, self._memory)
         self.retriever = Retriever(self.embedder, multilingual=second, gap_threshold=gap_threshold)
+        self.retriever.min_absence = min_absence
         self.index = self.retriever.index
         self._tools = self.retriever.tools  # the same dicts, kept in step by the retriever
         self._results: OrderedDict[tuple, DiscoveryResult] = OrderedDict()
