@@ -92,3 +92,34 @@ async def test_cancelling_a_call_cancels_it_upstream(
         # The session goes on working.
         done = await client.call_tool("media.crunch", {"steps": 1})
         assert done.content[0].text == "done 1"
+
+
+async def test_logs_never_reach_another_caller(
+    gateway_url: str, admin_token: str, tmp_path: Path
+) -> None:
+    """MCP ties log messages to the upstream session, which all callers share: while two calls
+    are in flight a message cannot be attributed, so neither caller is sent it."""
+    heard: dict[str, list[Any]] = {"a": [], "b": []}
+
+    def collect(who: str) -> Any:
+        async def on_log(message: LoggingMessageNotificationParams) -> None:
+            heard[who].append(message)
+
+        return on_log
+
+    async with (
+        Client(gateway_url, auth=admin_token, log_handler=collect("a")) as a,
+        Client(gateway_url, auth=admin_token, log_handler=collect("b")) as b,
+    ):
+        waiting = asyncio.ensure_future(a.call_tool("media.wait", {"tag": "shared"}))
+        assert await appears(tmp_path / "started-shared")
+        said = await b.call_tool("media.chatty", {"lines": 2})
+        assert said.content[0].text == "said 2"
+        waiting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await waiting
+        assert await appears(tmp_path / "cancelled-shared")
+        alone = await b.call_tool("media.chatty", {"lines": 1})  # alone again: relayed
+        assert alone.content[0].text == "said 1"
+    assert heard["a"] == []
+    assert [m.data["msg"] for m in heard["b"]] == ["line 1"]
