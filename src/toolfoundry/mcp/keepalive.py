@@ -10,6 +10,7 @@ is left of it for a moment, so the connection goes back to the pool.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 
 import anyio
@@ -32,7 +33,8 @@ class _DrainingStream(httpx2.AsyncByteStream):
 
     async def aclose(self) -> None:
         if self._chunks is not None:
-            with anyio.move_on_after(_DRAIN_SECONDS):
+            # Best effort: a stream that fails or lingers is simply closed, as before.
+            with anyio.move_on_after(_DRAIN_SECONDS), contextlib.suppress(Exception):
                 async for _ in self._chunks:
                     pass
         await self._stream.aclose()
