@@ -64,13 +64,13 @@ async def relaying(call: Callable[[], Awaitable[T]]) -> T:
         return await call()
     sends: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
 
-    async def progress(value: float, total: float | None, message: str | None) -> None:
-        sends.put_nowait(lambda: ctx.report_progress(value, total, message))
+    async def relay_progress(progress: float, total: float | None, message: str | None) -> None:
+        sends.put_nowait(lambda: ctx.report_progress(progress, total, message))
 
     async def log(params: LoggingMessageNotificationParams) -> None:
         sends.put_nowait(lambda: _send_log(ctx, params))
 
-    tokens = progress_relay.set(progress), log_relay.set(log)
+    tokens = progress_relay.set(relay_progress), log_relay.set(log)
     try:
         task = asyncio.ensure_future(call())  # the task copies the context: it sees the relays
     finally:

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
+from mcp.shared.dispatcher import ProgressFnT
 from mcp_types import LoggingMessageNotificationParams
 
-ProgressRelay = Callable[[float, float | None, str | None], Awaitable[None]]
+ProgressRelay = ProgressFnT  # called as (progress, total, message)
 LogRelay = Callable[[LoggingMessageNotificationParams], Awaitable[None]]
 
 progress_relay: ContextVar[ProgressRelay | None] = ContextVar("progress_relay", default=None)
