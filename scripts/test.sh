@@ -27,6 +27,20 @@ say "Python environment (.venv)"
 .venv/bin/python -m pip install -q --upgrade uv
 .venv/bin/uv pip install -q --python .venv/bin/python -e '.[test]'
 
+say "MCP Inspector CLI (npm, pinned; tests/gateway/test_inspector.py skips without it)"
+INSPECTOR_VERSION=2.12.0
+inspector=.cache/npm-inspector
+if command -v npm >/dev/null; then
+  if ! grep -qs "\"version\": \"$INSPECTOR_VERSION\"" \
+    "$inspector/node_modules/@modelcontextprotocol/inspector/package.json"; then
+    mkdir -p "$inspector"
+    npm install --prefix "$inspector" --no-audit --no-fund --silent \
+      "@modelcontextprotocol/inspector@$INSPECTOR_VERSION" || echo "Inspector install failed: its tests skip"
+  fi
+else
+  echo "npm not found: the Inspector tests skip"
+fi
+
 say "PostgreSQL on 127.0.0.1:${PGPORT:=5432}"
 cluster=$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')
 if [ -z "$cluster" ]; then

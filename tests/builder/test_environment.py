@@ -52,7 +52,7 @@ def test_missing_version_counts_as_a_version_problem() -> None:
 
 
 def test_shared_environment_has_the_packages(build_env: EnvironmentResult) -> None:
-    assert build_env.packages["fastmcp"] == "4.1.2"
+    assert build_env.packages["fastmcp"] == "4.2.3"
     assert {"markdown", "pytest"} <= set(build_env.packages)
     assert build_env.python.exists() and build_env.site_packages.is_dir()
     assert (build_env.python_home / "bin").is_dir()
@@ -111,7 +111,7 @@ async def test_planted_uv_config_is_ignored(
     interpreter = resolve_interpreter(f"{sys.version_info.major}.{sys.version_info.minor}")
     assert env.python.resolve() == interpreter  # the system interpreter, given by path
     assert "uv/python" not in str(env.python_home)  # not a managed download
-    assert env.packages["fastmcp"] == "4.1.2"
+    assert env.packages["fastmcp"] == "4.2.3"
 
 
 def test_uv_runs_with_no_config_and_system_python_only() -> None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.routing import Route
 
 from toolfoundry import __version__
 from toolfoundry.api.dashboard import install_dashboard
@@ -90,6 +91,9 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
     app.mount("/mcp", views_app)
     # Mounted last and at the root so its own route is exactly /mcp; API routes match first.
     app.mount("/", mcp_app)
+    # ...but every gateway request would first be tried against every API route: /mcp itself
+    # is matched first, the whole gateway app behind it (the middleware stack still applies).
+    app.router.routes.insert(0, Route("/mcp", endpoint=mcp_app))
     return app
 
 

@@ -7,19 +7,21 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from fastmcp.exceptions import ToolError
+from fastmcp.server.context import Context, _get_client_log_level
 from fastmcp.server.dependencies import get_context
 from fastmcp.server.providers import Provider
 from fastmcp.tools import Tool as McpTool
 from fastmcp.tools.base import ToolResult as McpToolResult
 from fastmcp.utilities.versions import VersionSpec
 from mcp.types import ContentBlock, TextContent
+from mcp_types import LoggingMessageNotificationParams
 from pydantic import TypeAdapter
 
 from toolfoundry.core.errors import ToolfoundryError
 from toolfoundry.core.models import Tool, ToolResult
 from toolfoundry.gateway.views import ViewScope
 from toolfoundry.library import ToolLibrary
-from toolfoundry.mcp.relay import progress_relay
+from toolfoundry.mcp.relay import log_relay, progress_relay
 from toolfoundry.registry.describe import provider_tool_name
 from toolfoundry.registry.schema import WRAPPED_KEY
 
@@ -49,38 +51,63 @@ def error_text(exc: ToolfoundryError) -> str:
     return f"{exc.detail}\n{exc.hint}" if exc.hint else exc.detail
 
 
-async def relaying_progress(call: Callable[[], Awaitable[T]]) -> T:
-    """Run `call` (a dispatcher call) forwarding upstream MCP progress to this gateway request's
-    client. Progress is sent from the request's own task: the upstream handler runs on the
-    upstream session's reader, which must neither block on nor write to the downstream stream."""
+async def relaying(call: Callable[[], Awaitable[T]]) -> T:
+    """Run `call` (a dispatcher call) forwarding upstream MCP progress and log messages to this
+    gateway request's client. They are sent from the request's own task: the upstream handlers
+    run on the upstream session's reader, which must neither block on nor write to the
+    downstream stream. If the request is cancelled (the client sent `notifications/cancelled`
+    or went away) the call is cancelled, and with it the upstream request, whose session
+    tells the upstream server so."""
     try:
         ctx = get_context()
     except RuntimeError:
         return await call()
-    updates: asyncio.Queue[tuple[float, float | None, str | None]] = asyncio.Queue()
+    sends: asyncio.Queue[Callable[[], Awaitable[None]]] = asyncio.Queue()
 
-    async def relay(progress: float, total: float | None, message: str | None) -> None:
-        updates.put_nowait((progress, total, message))
+    async def relay_progress(progress: float, total: float | None, message: str | None) -> None:
+        sends.put_nowait(lambda: ctx.report_progress(progress, total, message))
 
-    token = progress_relay.set(relay)
+    async def log(params: LoggingMessageNotificationParams) -> None:
+        sends.put_nowait(lambda: _send_log(ctx, params))
+
+    tokens = progress_relay.set(relay_progress), log_relay.set(log)
     try:
-        task = asyncio.ensure_future(call())  # the task copies the context: it sees the relay
+        task = asyncio.ensure_future(call())  # the task copies the context: it sees the relays
     finally:
-        progress_relay.reset(token)
+        progress_relay.reset(tokens[0])
+        log_relay.reset(tokens[1])
     try:
         while not task.done():
-            update = asyncio.ensure_future(updates.get())
+            update = asyncio.ensure_future(sends.get())
             await asyncio.wait({task, update}, return_when=asyncio.FIRST_COMPLETED)
             if update.done():
-                await ctx.report_progress(*update.result())
+                await update.result()()
             else:
                 update.cancel()
-        while not updates.empty():
-            await ctx.report_progress(*updates.get_nowait())
+        while not sends.empty():
+            await sends.get_nowait()()
     finally:
         if not task.done():
-            task.cancel()  # the client went away: cancel the upstream call too
+            task.cancel()  # the client cancelled or went away: cancel the upstream call too
     return task.result()
+
+
+_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"]
+
+
+async def _send_log(ctx: Context, params: LoggingMessageNotificationParams) -> None:
+    """An upstream log message to the client as the upstream sent it, unless it is below the
+    level the client asked for with `logging/setLevel` (else the server's default)."""
+    # fastmcp keeps the client's level on the connection and exposes no public getter for it.
+    minimum = _get_client_log_level(ctx.session) or ctx.fastmcp.client_log_level
+    if minimum is not None and _LEVELS.index(params.level) < _LEVELS.index(minimum):
+        return
+    await ctx.session.send_log_message(
+        level=params.level,
+        data=params.data,
+        logger=params.logger,
+        related_request_id=ctx.origin_request_id,
+    )
 
 
 class CatalogTool(McpTool):
@@ -91,7 +118,7 @@ class CatalogTool(McpTool):
 
     async def run(self, arguments: dict[str, Any]) -> McpToolResult:
         try:
-            result = await relaying_progress(lambda: self.library.call(self.tool_id, arguments))
+            result = await relaying(lambda: self.library.call(self.tool_id, arguments))
         except ToolfoundryError as exc:
             # A ToolError reaches the client as an isError result it can read and act on.
             raise ToolError(error_text(exc)) from exc

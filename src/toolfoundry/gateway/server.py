@@ -15,7 +15,7 @@ from toolfoundry.core.errors import ToolfoundryError
 from toolfoundry.discovery.results import CapabilityGap, RankedTool
 from toolfoundry.gateway.build_tools import add_build_tools
 from toolfoundry.gateway.notifications import ListChangedNotifier
-from toolfoundry.gateway.provider import CatalogProvider, error_text, relaying_progress
+from toolfoundry.gateway.provider import CatalogProvider, error_text, relaying
 from toolfoundry.gateway.scopes import ScopeMiddleware
 from toolfoundry.gateway.upstream import UpstreamProvider
 from toolfoundry.gateway.views import ViewScope
@@ -144,11 +144,11 @@ def build_gateway(
             raise ToolError(scope.refusal(name))
         try:
             if trajectory_id:
-                result = await relaying_progress(
+                result = await relaying(
                     lambda: library.trajectories.call(trajectory_id, name, args)
                 )
             else:
-                result = await relaying_progress(lambda: library.call(name, args))
+                result = await relaying(lambda: library.call(name, args))
         except ToolfoundryError as exc:
             raise ToolError(error_text(exc)) from exc
         if result.is_error:

@@ -33,6 +33,7 @@ import anyio
 import httpx2
 import mcp_types
 from fastmcp import Client
+from fastmcp.client.logging import default_log_handler
 from fastmcp.client.transports import (
     ClientTransport,
     SSETransport,
@@ -52,7 +53,7 @@ from toolfoundry.mcp.errors import (
     McpUnavailableError,
 )
 from toolfoundry.mcp.launch import child_env
-from toolfoundry.mcp.relay import progress_relay
+from toolfoundry.mcp.relay import LogRelay, log_relay, progress_relay
 
 if TYPE_CHECKING:
     from fastmcp import FastMCP
@@ -186,6 +187,7 @@ class McpConnection:
         self._connected_since: datetime | None = None
         self._connects = 0
         self._in_flight = 0
+        self._log_listeners: list[LogRelay] = []  # gateway calls in flight that relay logs
         self._last_used = clock()
         self._closed = False
         self._stderr_path: Path | None = None
@@ -232,13 +234,20 @@ class McpConnection:
         server is sent a cancellation instead of being left to finish unobserved."""
         seconds = timeout or self.config.call_timeout
         relay = progress_relay.get()
-        return await self._request(
-            f"tools/call {name!r}",
-            lambda client: client.call_tool_mcp(
-                name, arguments or {}, timeout=seconds, progress_handler=relay
-            ),
-            retry_tool=name,
-        )
+        log = log_relay.get()
+        if log is not None:
+            self._log_listeners.append(log)
+        try:
+            return await self._request(
+                f"tools/call {name!r}",
+                lambda client: client.call_tool_mcp(
+                    name, arguments or {}, timeout=seconds, progress_handler=relay
+                ),
+                retry_tool=name,
+            )
+        finally:
+            if log is not None:
+                self._log_listeners.remove(log)
 
     async def client(self) -> Client[Any]:
         """The pooled, connected client (connecting first if needed), for requests this class
@@ -527,6 +536,7 @@ class McpConnection:
             transport,
             name=f"toolfoundry-{self.name}",
             message_handler=self._on_message,
+            log_handler=self._on_log,
             init_timeout=self.config.init_timeout,
             # The handshake era keeps ping, server-initiated list_changed notifications and HTTP
             # sessions; "auto" may negotiate the sessionless 2026 era, which has none of them.
@@ -628,6 +638,17 @@ class McpConnection:
         # Runs inside the session's receive loop: hand the work to a task rather than block it.
         if isinstance(message, mcp_types.ToolListChangedNotification):
             self._spawn(self._refresh_tools())
+
+    async def _on_log(self, params: mcp_types.LoggingMessageNotificationParams) -> None:
+        """An upstream log message. MCP ties log messages to a session, not to a request, and
+        one session here serves many callers: a message is relayed to a gateway caller only
+        while that caller's call is the session's one request in flight — then it is that
+        call's. Otherwise it cannot be attributed and goes to our own log, never to a caller
+        it may not belong to."""
+        if self._in_flight == 1 and len(self._log_listeners) == 1:
+            await self._log_listeners[0](params)
+        else:
+            await default_log_handler(params)
 
     async def _refresh_tools(self) -> None:
         # Straight on the session, bypassing the breaker: this runs while a reconnect probe

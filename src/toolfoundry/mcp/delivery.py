@@ -22,6 +22,8 @@ from typing import Any
 import httpx2
 from mcp.shared._httpx_utils import MCP_DEFAULT_SSE_READ_TIMEOUT, MCP_DEFAULT_TIMEOUT
 
+from toolfoundry.mcp.keepalive import KeepAliveTransport
+
 
 @dataclass
 class Delivery:
@@ -84,7 +86,7 @@ def watched_http_client(
     """An `httpx_client_factory` for fastmcp's HTTP and SSE transports (same defaults as the
     SDK's own client) whose requests report to `watching()`."""
     return httpx2.AsyncClient(
-        transport=_DeliveryWatch(httpx2.AsyncHTTPTransport()),
+        transport=_DeliveryWatch(KeepAliveTransport()),  # see keepalive.py
         headers=headers,
         timeout=timeout or httpx2.Timeout(MCP_DEFAULT_TIMEOUT, read=MCP_DEFAULT_SSE_READ_TIMEOUT),
         auth=auth,

@@ -10,6 +10,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
-ProgressRelay = Callable[[float, float | None, str | None], Awaitable[None]]
+from mcp.shared.dispatcher import ProgressFnT
+from mcp_types import LoggingMessageNotificationParams
+
+ProgressRelay = ProgressFnT  # called as (progress, total, message)
+LogRelay = Callable[[LoggingMessageNotificationParams], Awaitable[None]]
 
 progress_relay: ContextVar[ProgressRelay | None] = ContextVar("progress_relay", default=None)
+log_relay: ContextVar[LogRelay | None] = ContextVar("log_relay", default=None)

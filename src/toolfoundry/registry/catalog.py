@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple
 
 from rapidfuzz import process
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -475,11 +475,12 @@ class Catalog:
     # --- call log ---------------------------------------------------------------------------
 
     async def record_calls(self, calls: Iterable[CallLog]) -> None:
-        rows = [ToolCallRow(**call.__dict__) for call in calls]
+        # One multi-row INSERT, without ORM objects: every gateway call waits for this commit.
+        rows = [dict(call.__dict__) for call in calls]
         if not rows:
             return
         async with self._sessions() as session:
-            session.add_all(rows)
+            await session.execute(insert(ToolCallRow), rows)
             await session.commit()
 
     async def recent_calls(self, limit: int = 50, tool_id: str | None = None) -> list[CallRecord]:

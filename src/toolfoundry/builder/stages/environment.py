@@ -30,7 +30,7 @@ from toolfoundry.builder.errors import BuildError, FailureKind, Phase
 from toolfoundry.builder.models import BuildRequirement, ProgressCallback
 from toolfoundry.builder.stages.sandbox import ResourceLimits, SandboxSpec
 
-FASTMCP_REQUIREMENT = "fastmcp==4.1.2"
+FASTMCP_REQUIREMENT = "fastmcp==4.2.3"
 TEST_REQUIREMENTS = ("pytest>=8",)
 SERVER_ENV = {"FASTMCP_SHOW_SERVER_BANNER": "false", "FASTMCP_CHECK_FOR_UPDATES": "off"}
 # Forced on every uv run, whatever the service's environment says.
