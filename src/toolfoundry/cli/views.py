@@ -3,15 +3,29 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
 from rich.table import Table
 
 from toolfoundry.cli.output import JsonOption, console, fail, print_json, run
-from toolfoundry.core.settings import get_settings
-from toolfoundry.registry.views import VirtualServerSpec, open_view_store
+
+if TYPE_CHECKING:
+    from toolfoundry.registry.views import VirtualServerStore
+
+
+@contextlib.asynccontextmanager
+async def _store() -> AsyncIterator[VirtualServerStore]:
+    # Imported here: the catalog (SQLAlchemy) costs ~0.3 s that `--help` must not pay.
+    from toolfoundry.core.settings import get_settings
+    from toolfoundry.registry.views import open_view_store
+
+    async with open_view_store(get_settings()) as store:
+        yield store
+
 
 views_app = typer.Typer(
     help="Virtual servers: named views of the catalog, each its own MCP endpoint.",
@@ -48,6 +62,8 @@ async def add(
     toolfoundry views add agent --meta-only --builds
     """
     try:
+        from toolfoundry.registry.views import VirtualServerSpec
+
         spec = VirtualServerSpec(
             name=name,
             description=description,
@@ -60,7 +76,7 @@ async def add(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         fail(problems, "Names are 1-63 lower-case letters, digits, '_' or '-'.")
-    async with open_view_store(get_settings()) as store:
+    async with _store() as store:
         view = await store.create(spec)
     if as_json:
         print_json(view)
@@ -72,7 +88,7 @@ async def add(
 @run
 async def list_views(as_json: bool = JsonOption) -> None:
     """List the views."""
-    async with open_view_store(get_settings()) as store:
+    async with _store() as store:
         views = await store.list()
     if as_json:
         print_json(views)
@@ -97,6 +113,6 @@ async def list_views(as_json: bool = JsonOption) -> None:
 @run
 async def remove(name: str) -> None:
     """Remove a view; its endpoint stops answering."""
-    async with open_view_store(get_settings()) as store:
+    async with _store() as store:
         await store.remove(name)
     console.print(f"removed virtual server {name}")
