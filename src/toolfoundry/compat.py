@@ -7,14 +7,24 @@ validation and call records without changing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from toolfoundry.core.errors import ToolfoundryError
-from toolfoundry.library import ToolLibrary
+from toolfoundry.core.models import Tool, Toolkit, ToolResult
+
+
+class CompatCatalog(Protocol):
+    """What the adapter needs: the catalog's reads and the one way to call (a `ToolLibrary`)."""
+
+    async def list_toolkits(self, category: str | None = None) -> list[Toolkit]: ...
+
+    async def list_tools(self, *, enabled: bool | None = None) -> list[Tool]: ...
+
+    async def call(self, ref: str, arguments: dict[str, Any] | None = None) -> ToolResult: ...
 
 
 class CompatibilityAdapter:
-    def __init__(self, library: ToolLibrary) -> None:
+    def __init__(self, library: CompatCatalog) -> None:
         self.library = library
 
     async def get_capabilities(self, runtime_type: str) -> list[str]:

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -26,16 +26,15 @@ from toolfoundry.core.errors import (
     ToolfoundryError,
 )
 from toolfoundry.core.models import Tool
-from toolfoundry.core.names import provider_tool_name
-from toolfoundry.discovery.results import DiscoveryResult
+from toolfoundry.discovery.results import CapabilityGap, DiscoveryResult
 from toolfoundry.llm import describe_model, load_prompt
+from toolfoundry.registry.presentation import ToolView, model_names, model_views
 from toolfoundry.trajectory.models import StepType
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
 
     from toolfoundry.discovery.service import DiscoverMode
-    from toolfoundry.library import ToolLibrary
     from toolfoundry.trajectory.run import TrajectoryRun
 
 
@@ -69,8 +68,6 @@ class _Counts:
     calls: int = 0
     invalid: int = 0
     repeated: int = 0
-    answer_now: bool = False
-    """Set by a repeated call: the tools are withdrawn so the model answers."""
 
 
 _FENCED = re.compile(r"^\s*(?:`{3,}|~{3,})[\w-]*\s*\n(?P<body>.*?)\n\s*(?:`{3,}|~{3,})\s*$", re.S)
@@ -124,19 +121,42 @@ def _text_tool_call(text: str) -> tuple[str, dict[str, Any]] | None:
     return data["name"], arguments
 
 
+class AgentCatalog(Protocol):
+    async def get_tool(self, ref: str) -> Tool: ...
+
+
+class StartRun(Protocol):
+    """Opens a recorded run (`ToolLibrary.trajectory`)."""
+
+    def __call__(
+        self, query: str, *, scenario: str | None = ..., llm_model: str | None = ...
+    ) -> TrajectoryRun: ...
+
+
+CloseGap = Callable[[CapabilityGap], Awaitable[GapResolution]]
+
+
 class SandboxAgent:
+    """Runs a request with what it is given: a catalog to read tools from, a way to open a
+    recorded run (whose calls go through the dispatcher), a way to close a capability gap,
+    and a model."""
+
     def __init__(
         self,
-        library: ToolLibrary,
-        model: Model | None = None,
+        catalog: AgentCatalog,
+        start_run: StartRun,
+        close_gap: CloseGap,
+        model: Model | None,
         *,
         top_k: int = 5,
         max_tool_calls: int = 20,
         build_missing: bool = False,
         discover_mode: DiscoverMode = "auto",
     ) -> None:
-        self.library = library
-        self.model = model if model is not None else library.llm
+        self.catalog = catalog
+        self.start_run = start_run
+        self.close_gap = close_gap
+        self.model = model
         self.top_k = top_k
         self.max_tool_calls = max_tool_calls
         self.build_missing = build_missing
@@ -150,7 +170,7 @@ class SandboxAgent:
                 "`toolfoundry discover` still plans which tools to use.",
             )
         started = time.perf_counter()
-        async with self.library.trajectory(
+        async with self.start_run(
             query, scenario=scenario, llm_model=describe_model(self.model)
         ) as run:
             found = await run.discover(query, top_k=self.top_k, mode=self.discover_mode)
@@ -185,7 +205,7 @@ class SandboxAgent:
         resolutions = []
         for gap in found.gaps:
             began = time.perf_counter()
-            resolution = await self.library.handle_capability_gap(gap)
+            resolution = await self.close_gap(gap)
             resolutions.append(resolution)
             await run.step(
                 StepType.CAPABILITY_BUILD,
@@ -198,90 +218,78 @@ class SandboxAgent:
 
     async def _offered_tools(self, found: DiscoveryResult) -> list[Tool]:
         """The plan's tools first, then the other ranked tools and backups: a model may need
-        an alternative when the first choice fails."""
+        an alternative when the first choice fails. A tool whose model-safe name a better
+        ranked one already has is left out (the model could not tell them apart)."""
         ids = [s.tool for s in found.tool_filtering.execution_plan.steps if s.tool]
         ids += [t.id for t in found.tools] + [t.id for t in found.tool_filtering.backup_options]
         tools = []
         for tool_id in dict.fromkeys(ids):
             try:
-                tools.append(await self.library.get_tool(tool_id))
+                tools.append(await self.catalog.get_tool(tool_id))
             except ToolfoundryError:  # removed since discovery answered
                 continue
-        return tools
+        return list(model_names(tools, clash="skip").values())
 
     async def _execute(
         self, run: TrajectoryRun, query: str, found: DiscoveryResult, offered: list[Tool]
     ) -> tuple[AgentAnswer, list[str], _Counts]:
-        from pydantic_ai import Agent, ModelRetry, RunContext, TextOutput, UsageLimits
-        from pydantic_ai import Tool as ModelTool
+        from pydantic_ai import Agent, ModelRetry, TextOutput, UsageLimits
         from pydantic_ai.exceptions import AgentRunError, UsageLimitExceeded
-        from pydantic_ai.tools import ToolDefinition
+
+        from toolfoundry.agent.toolset import CatalogToolset
 
         used: list[str] = []
         counts = _Counts()
         results: dict[str, Any] = {}
-        invokers: dict[str, Callable[..., Awaitable[Any]]] = {}
+        schemas = {t.id: t.input_schema for t in offered}
 
-        def make(tool: Tool) -> ModelTool:
-            async def invoke(**arguments: Any) -> Any:
-                counts.calls += 1
-                # A small model's habits: arguments wrapped in {"arguments": ...}, numbers and
-                # lists as text. Fitted to the schema where the intent is plain.
-                arguments = coercion.arguments_for_schema(arguments, tool.input_schema)
-                key = f"{tool.id} {json.dumps(arguments, sort_keys=True, default=str)}"
-                if key in results:
-                    # The same call again after its result: answer from that result and take
-                    # the tools away, so the next turn is the answer.
-                    counts.repeated += 1
-                    counts.answer_now = True
-                    return {
-                        "result": results[key],
-                        "note": "You already made this call; this is its result. Answer the "
-                        "request now from the results you have.",
-                    }
-                try:
-                    result = await run.call(tool.id, arguments)
-                except ArgumentsError as exc:
-                    # The model's mistake: it gets the exact paths and fixes its call.
-                    counts.invalid += 1
-                    raise ModelRetry(exc.detail) from None
-                except (PathNotAllowedError, PatternTimeoutError, SaturatedError) as exc:
-                    # Refused by policy or load: the model may pick another file, a simpler
-                    # pattern or another tool, so it hears why instead of the run ending.
-                    return {"error": f"{exc.detail} {exc.hint or ''}".strip()}
-                if tool.id not in used:
-                    used.append(tool.id)
-                if result.is_error:
-                    return {"error": result.content}
-                value = result.structured if result.structured is not None else result.content
-                results[key] = value
-                return value
+        async def invoke(view: ToolView, arguments: dict[str, Any]) -> Any:
+            counts.calls += 1
+            # A small model's habits: arguments wrapped in {"arguments": ...}, numbers and
+            # lists as text. Fitted to the schema where the intent is plain.
+            arguments = coercion.arguments_for_schema(arguments, schemas[view.tool_id])
+            key = f"{view.tool_id} {json.dumps(arguments, sort_keys=True, default=str)}"
+            if key in results:
+                # The same call again after its result: answer from that result and take
+                # the tools away, so the next turn is the answer.
+                counts.repeated += 1
+                toolset.withdrawn = True
+                return {
+                    "result": results[key],
+                    "note": "You already made this call; this is its result. Answer the "
+                    "request now from the results you have.",
+                }
+            try:
+                result = await run.call(view.tool_id, arguments)
+            except ArgumentsError as exc:
+                # The model's mistake: it gets the exact paths and fixes its call.
+                counts.invalid += 1
+                raise ModelRetry(exc.detail) from None
+            except (PathNotAllowedError, PatternTimeoutError, SaturatedError) as exc:
+                # Refused by policy or load: the model may pick another file, a simpler
+                # pattern or another tool, so it hears why instead of the run ending.
+                return {"error": f"{exc.detail} {exc.hint or ''}".strip()}
+            if view.tool_id not in used:
+                used.append(view.tool_id)
+            if result.is_error:
+                return {"error": result.content}
+            value = result.structured if result.structured is not None else result.content
+            results[key] = value
+            return value
 
-            async def available(
-                _: RunContext[None], definition: ToolDefinition
-            ) -> ToolDefinition | None:
-                return None if counts.answer_now else definition
-
-            model_tool = ModelTool.from_schema(
-                invoke,
-                name=provider_tool_name(tool.id),
-                description=tool.description,
-                json_schema=tool.input_schema,
-            )
-            model_tool.prepare = available
-            invokers[tool.id] = invokers[provider_tool_name(tool.id)] = invoke
-            return model_tool
+        toolset = CatalogToolset(model_views(offered), invoke)
 
         async def text_output(text: str) -> str:
             """Plain text is the answer — unless it is a tool call written as text: then the
             call runs like any other and the model hears its result, or, asked again for a
             result it already has, that result is the answer."""
             call = _text_tool_call(text)
-            if call is None or call[0] not in invokers:
+            view = toolset.find(call[0]) if call is not None else None
+            if call is None or view is None:
                 return text
             name, arguments = call
             repeated = counts.repeated
-            value = await invokers[name](**arguments)
+            value = await invoke(view, arguments)
             if counts.repeated > repeated:
                 return json.dumps(value["result"], ensure_ascii=False, default=str)
             shown = json.dumps(value, ensure_ascii=False, default=str)[:4000]
@@ -295,7 +303,7 @@ class SandboxAgent:
             # A structured answer, or plain text: a small model often just writes the answer.
             output_type=[AgentAnswer, TextOutput(text_output)],
             instructions=load_prompt("agent"),
-            tools=[make(t) for t in offered],
+            toolsets=[toolset],
             retries=2,
         )
         plan = [

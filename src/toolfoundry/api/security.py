@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def install_security(app: FastAPI, library: ToolLibrary) -> Authenticator:
     settings = library.settings
     authenticator = Authenticator(
-        TokenStore(library.catalog.sessions),
+        TokenStore(library.sessions),
         cache_seconds=settings.auth_cache_seconds,
         jwt=JwtVerifier.from_settings(settings),
     )

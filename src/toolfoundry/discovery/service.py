@@ -8,7 +8,8 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from toolfoundry.core.errors import InvalidInputError
 from toolfoundry.core.metrics import DISCOVERY_LATENCY, TOOL_EFFECTIVENESS
@@ -28,14 +29,12 @@ from toolfoundry.discovery.embedders import (
 from toolfoundry.discovery.learned import learned_texts
 from toolfoundry.discovery.results import DiscoveryResult
 from toolfoundry.discovery.retriever import Retriever
-from toolfoundry.registry.catalog import ToolFilter
 from toolfoundry.store.embedding_cache import DatabaseEmbeddingCache
 from toolfoundry.trajectory.learning import ServedRequest, served_requests
 
 if TYPE_CHECKING:
     from pydantic_ai.models import Model
-
-    from toolfoundry.library import ToolLibrary
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +42,25 @@ DiscoverMode = Literal["auto", "retrieval", "llm"]
 _CACHE_SIZE = 512
 _SHORTLIST = 10  # candidates a model sees: retrieval's R@10 is high, and a small model reads
 # ten compact lines (~250 prompt tokens) in seconds
+
+
+class DiscoveryCatalog(Protocol):
+    """What discovery reads of the catalog (usage already flushed into effectiveness)."""
+
+    async def list_tools(
+        self, *, enabled: bool | None = None, ids: list[str] | None = None
+    ) -> list[Tool]: ...
+
+    async def list_toolkits(self) -> list[Toolkit]: ...
+
+
+class CatalogChanges(Protocol):
+    """The change bus: `version` moves on every change; listeners hear `(event, id)`."""
+
+    @property
+    def version(self) -> int: ...
+
+    def on_change(self, listener: Callable[[str, str], Awaitable[None] | None]) -> None: ...
 
 
 def embedder_from_settings(settings: Settings) -> Embedder:
@@ -96,7 +114,9 @@ def document(tool: Tool, served: list[ServedRequest] | None = None) -> ToolDocum
 class DiscoveryService:
     def __init__(
         self,
-        library: ToolLibrary,
+        catalog: DiscoveryCatalog,
+        changes: CatalogChanges,
+        sessions: async_sessionmaker[AsyncSession],
         embedder: Embedder,
         *,
         model: Model | None = None,
@@ -105,12 +125,14 @@ class DiscoveryService:
         min_absence: float = 0.0,
         llm_timeout: float = 5.0,
     ) -> None:
-        self.library = library
+        self._catalog = catalog
+        self._changes = changes
+        self._sessions = sessions
         self.model = model
         self.gap_threshold = gap_threshold
         self.llm_timeout = llm_timeout
         self._memory = InMemoryEmbeddingCache()
-        self._db_cache = DatabaseEmbeddingCache(library.catalog.sessions)
+        self._db_cache = DatabaseEmbeddingCache(sessions)
         self.embedder = CachedEmbedder(embedder, self._memory)
         second = None
         if multilingual is not None and multilingual.dim and multilingual.name != embedder.name:
@@ -142,7 +164,7 @@ class DiscoveryService:
         so the first request is fast; a one-shot CLI command that never discovers never pays."""
         if self._task is not None:
             return
-        self.library.on_change(self._on_change)
+        self._changes.on_change(self._on_change)
         self._task = asyncio.get_running_loop().create_task(self._build())
 
     async def wait_ready(self) -> None:
@@ -162,9 +184,9 @@ class DiscoveryService:
     async def _build(self) -> None:
         started = time.perf_counter()
         try:
-            tools = await self.library.list_tools(enabled=True)
+            tools = await self._catalog.list_tools(enabled=True)
             await self._index(tools, everything=True)
-            self._toolkits = {k.id: k for k in await self.library.list_toolkits()}
+            self._toolkits = {k.id: k for k in await self._catalog.list_toolkits()}
             log.info(
                 "discovery index: %d tools in %.2fs (%s)",
                 len(tools),
@@ -178,7 +200,7 @@ class DiscoveryService:
         """Embed off the event loop (with the database cache), then update the index on it.
         `everything`: `tools` is the whole catalog (read learned requests in one pass)."""
         served = await served_requests(
-            self.library.catalog.sessions, None if everything else [t.id for t in tools]
+            self._sessions, None if everything else [t.id for t in tools]
         )
         docs = [document(t, served.get(t.id)) for t in tools]
         texts = [d.embedding_text() for d in docs]
@@ -198,10 +220,10 @@ class DiscoveryService:
 
     async def _on_change(self, event: str, ident: str) -> None:
         if event == "toolkit":
-            self._toolkits = {k.id: k for k in await self.library.list_toolkits()}
+            self._toolkits = {k.id: k for k in await self._catalog.list_toolkits()}
             return
         await self._ready.wait()
-        tools = await self.library.catalog.list_tools(ToolFilter(ids=[ident], enabled=True))
+        tools = await self._catalog.list_tools(ids=[ident], enabled=True)
         current = tools[0] if tools else None
         if current is None:
             async with self._lock:
@@ -209,7 +231,7 @@ class DiscoveryService:
         else:
             await self._index([current])
         if current is not None and current.toolkit not in self._toolkits:
-            self._toolkits = {k.id: k for k in await self.library.list_toolkits()}
+            self._toolkits = {k.id: k for k in await self._catalog.list_toolkits()}
 
     async def refresh_priors(self) -> int:
         """Feed recorded usage back into ranking: re-read every tool's effectiveness (from its
@@ -219,7 +241,7 @@ class DiscoveryService:
         self._priors_at = time.monotonic()
         changed = [
             tool
-            for tool in await self.library.list_tools(enabled=True)
+            for tool in await self._catalog.list_tools(enabled=True)
             if tool.id in self._tools
             and abs(tool.effectiveness_score - self._tools[tool.id].effectiveness_score) > 0.01
         ]
@@ -278,7 +300,7 @@ class DiscoveryService:
         if time.monotonic() - self._priors_at > self.prior_interval:
             await self.refresh_priors()
         use_llm = self.model is not None and mode != "retrieval"
-        key = (query, top_k, tuple(sorted(toolkits or ())), use_llm, self.library.catalog_version)
+        key = (query, top_k, tuple(sorted(toolkits or ())), use_llm, self._changes.version)
         if (cached := self._results.get(key)) is not None:
             self._results.move_to_end(key)
             return cached
@@ -301,7 +323,7 @@ class DiscoveryService:
                 log.warning("LLM discovery failed, using retrieval: %s", exc)
                 result.fallback_reason = f"model failed: {type(exc).__name__}: {exc}"
         result.latency_ms = round((time.perf_counter() - started) * 1000, 3)
-        result.catalog_version = self.library.catalog_version
+        result.catalog_version = self._changes.version
         DISCOVERY_LATENCY.labels(result.mode).observe(result.latency_ms / 1000)
         if result.fallback_reason is None:  # a slow or failing model deserves another try
             self._results[key] = result

@@ -19,10 +19,10 @@ from pydantic import TypeAdapter
 
 from toolfoundry.core.errors import ToolfoundryError
 from toolfoundry.core.models import Tool, ToolResult
+from toolfoundry.gateway.ports import GatewayCatalog
 from toolfoundry.gateway.views import ViewScope
-from toolfoundry.library import ToolLibrary
 from toolfoundry.mcp.relay import log_relay, progress_relay
-from toolfoundry.registry.describe import provider_tool_name
+from toolfoundry.registry.presentation import mcp_output_schema, model_description
 from toolfoundry.registry.schema import WRAPPED_KEY
 
 _BLOCKS = TypeAdapter(list[ContentBlock])
@@ -111,10 +111,10 @@ async def _send_log(ctx: Context, params: LoggingMessageNotificationParams) -> N
 
 
 class CatalogTool(McpTool):
-    """One catalog tool seen over MCP; running it is a `library.call`."""
+    """One catalog tool seen over MCP; running it is a dispatcher call."""
 
     tool_id: str
-    library: Any  # ToolLibrary; Any keeps pydantic from trying to validate it
+    library: Any  # GatewayCatalog; Any keeps pydantic from trying to validate it
 
     async def run(self, arguments: dict[str, Any]) -> McpToolResult:
         try:
@@ -126,17 +126,14 @@ class CatalogTool(McpTool):
 
     @classmethod
     def from_catalog(
-        cls, tool: Tool, library: ToolLibrary, *, safe_names: bool = False
+        cls, tool: Tool, library: GatewayCatalog, *, safe_names: bool = False
     ) -> CatalogTool:
-        description = tool.description + (" [deprecated]" if tool.deprecated else "")
-        output_schema = tool.output_schema
-        if output_schema is not None and output_schema.get("type") != "object":
-            output_schema = None  # MCP only allows object output schemas
+        # Safe names as the dispatcher maps them: the id itself when two ids render alike.
         return cls(
-            name=provider_tool_name(tool.id) if safe_names else tool.id,
-            description=description,
+            name=library.names.exposed_name(tool.id) if safe_names else tool.id,
+            description=model_description(tool),
             parameters=tool.input_schema,
-            output_schema=output_schema,
+            output_schema=mcp_output_schema(tool),
             tags=set(tool.tags) | {tool.toolkit},
             tool_id=tool.id,
             library=library,
@@ -147,12 +144,12 @@ class CatalogProvider(Provider):
     """Lists the catalog's enabled tools; the list is rebuilt only when the catalog changed.
 
     With `safe_names` every tool is exposed under the name model APIs accept
-    (`stats__descriptive_statistics`, see `provider_tool_name`); the dispatcher accepts both.
+    (`stats__descriptive_statistics`, see `registry.presentation`); the dispatcher accepts both.
     With `scope` only a virtual server's tools are listed and callable.
     """
 
     def __init__(
-        self, library: ToolLibrary, *, safe_names: bool = False, scope: ViewScope | None = None
+        self, library: GatewayCatalog, *, safe_names: bool = False, scope: ViewScope | None = None
     ) -> None:
         super().__init__()
         self.library = library
@@ -179,12 +176,12 @@ class CatalogProvider(Provider):
 
     async def _get_tool(self, name: str, version: VersionSpec | None = None) -> McpTool | None:
         tool = (await self._current()).get(name)
-        table = self.library.dispatcher.table
-        if tool is None and table.knows(name):
+        names = self.library.names
+        if tool is None and names.knows(name):
             if self.scope is not None and not await self.scope.allows(name):
                 return None  # outside the view: as unknown as a tool that does not exist
             # Known but not listed (disabled): calling it says why, as REST does, instead of
             # the client hearing "Unknown tool".
-            hidden = await self.library.get_tool(table.canonical_id(name))
+            hidden = await self.library.get_tool(names.canonical_id(name))
             return CatalogTool.from_catalog(hidden, self.library, safe_names=self.safe_names)
         return tool

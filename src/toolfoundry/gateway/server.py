@@ -100,7 +100,7 @@ def build_gateway(
     library.on_change(lambda event, _ident: notifier.tools_changed(upstream=event == "servers"))
 
     def shown(tool_id: str) -> str:
-        return library.dispatcher.table.exposed_name(tool_id) if safe_names else tool_id
+        return library.names.exposed_name(tool_id) if safe_names else tool_id
 
     @server.tool(name="discover_tools")
     async def discover_tools(

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from toolfoundry.core.errors import ToolfoundryError
 from toolfoundry.core.models import Tool
-from toolfoundry.library import ToolLibrary
+from toolfoundry.gateway.ports import GatewayCatalog
 from toolfoundry.registry.views import VirtualServer
 
 
 class ViewScope:
-    def __init__(self, library: ToolLibrary, view: VirtualServer) -> None:
+    def __init__(self, library: GatewayCatalog, view: VirtualServer) -> None:
         self.library = library
         self.view = view
         self._version = -1
@@ -29,7 +29,7 @@ class ViewScope:
         """Whether `ref` (an id, a model-safe name, optionally @version) is in the view."""
         name = ref.partition("@")[0]
         try:
-            tool_id = self.library.dispatcher.table.canonical_id(name)
+            tool_id = self.library.names.canonical_id(name)
         except ToolfoundryError:  # ambiguous model-safe name: the dispatcher explains it
             return True
         return tool_id in await self.members()

@@ -11,9 +11,8 @@ import copy
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal, overload
 
-from toolfoundry.core.errors import ConflictError
 from toolfoundry.core.models import Tool
-from toolfoundry.core.names import provider_tool_name
+from toolfoundry.registry.presentation import model_description, model_name, model_names
 from toolfoundry.registry.schema import WRAPPED_KEY
 
 DescribeFormat = Literal["openai", "anthropic", "mcp", "text"]
@@ -23,24 +22,13 @@ DescribeFormat = Literal["openai", "anthropic", "mcp", "text"]
 
 def provider_name_map(tools: Iterable[Tool]) -> dict[str, str]:
     """Provider name → tool id for exactly these tools: the exact inverse for a rendered set."""
-    mapping: dict[str, str] = {}
-    for tool in tools:
-        name = provider_tool_name(tool.id)
-        if mapping.setdefault(name, tool.id) != tool.id:
-            raise ConflictError(
-                f"tools '{mapping[name]}' and '{tool.id}' both render as '{name}'",
-                hint="Offer only one of them to the model, or rename one.",
-            )
-    return mapping
+    return {name: tool.id for name, tool in model_names(tools).items()}
 
 
 # --- JSON formats -----------------------------------------------------------------------------
+# Names and descriptions come from `presentation`, shared with the gateway and the agent.
 
-
-def _description(tool: Tool) -> str:
-    if not tool.deprecated:
-        return tool.description
-    return f"[deprecated] {tool.description}".rstrip()
+_description = model_description
 
 
 def to_openai(tool: Tool) -> dict[str, Any]:
@@ -49,7 +37,7 @@ def to_openai(tool: Tool) -> dict[str, Any]:
     return {
         "type": "function",
         "function": {
-            "name": provider_tool_name(tool.id),
+            "name": model_name(tool.id),
             "description": _description(tool),
             "parameters": copy.deepcopy(tool.input_schema),
         },
@@ -58,7 +46,7 @@ def to_openai(tool: Tool) -> dict[str, Any]:
 
 def to_anthropic(tool: Tool) -> dict[str, Any]:
     return {
-        "name": provider_tool_name(tool.id),
+        "name": model_name(tool.id),
         "description": _description(tool),
         "input_schema": copy.deepcopy(tool.input_schema),
     }
@@ -100,6 +88,8 @@ def render(
     renderer = _JSON_RENDERERS[fmt]
     if isinstance(tools, Tool):
         return renderer(tools)
+    if fmt != "mcp":  # every name a model is shown must lead back to one tool
+        model_names(tools)
     return [renderer(tool) for tool in tools]
 
 

@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
+from typing import Protocol
 
 from toolfoundry.core.metrics import TOOL_CALLS
-from toolfoundry.registry.catalog import CallLog, Catalog
+from toolfoundry.registry.catalog import CallLog
 
 log = logging.getLogger(__name__)
 
@@ -23,17 +25,23 @@ _DURABLE_WAIT = 10.0
 """Seconds a call waits for its record before answering anyway (the database is failing)."""
 
 
+class CallSink(Protocol):
+    """Where batches of call records are committed (the catalog)."""
+
+    async def record_calls(self, calls: Sequence[CallLog]) -> None: ...
+
+
 class CallRecorder:
     def __init__(
         self,
-        catalog: Catalog,
+        sink: CallSink,
         *,
         interval: float = 0.5,
         max_batch: int = 500,
         durable: bool = True,
         commit_window: float = 0.0,
     ) -> None:
-        self._catalog = catalog
+        self._sink = sink
         self._interval = interval
         self._max_batch = max_batch
         self.durable = durable
@@ -78,7 +86,7 @@ class CallRecorder:
             batch, self._pending, upto = self._pending, [], self._recorded
             if batch:
                 try:
-                    await self._catalog.record_calls(batch)
+                    await self._sink.record_calls(batch)
                 except Exception:
                     # Keep the records for the next attempt rather than lose them.
                     self._pending[:0] = batch

@@ -77,7 +77,7 @@ class TrajectoryRun:
         """Discover tools and record the three reasoning steps the result carries."""
         query = query or self.trajectory.user_query
         started = time.perf_counter()
-        result = await self._service.library.discover(query, top_k=top_k, mode=mode)
+        result = await self._service.discover(query, top_k=top_k, mode=mode)
         elapsed = time.perf_counter() - started
         analysis = result.analysis
         # The agent's own scenario wins; "general" says nothing worth learning under.

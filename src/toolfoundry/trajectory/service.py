@@ -1,15 +1,16 @@
-"""Trajectories over the library: record runs step by step, and feed what finished runs teach
+"""Trajectories over the catalog: record runs step by step, and feed what finished runs teach
 back into the catalog (effectiveness, usage notes) and discovery (the requests a tool served)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from toolfoundry.core.errors import InvalidInputError, ToolfoundryError
 from toolfoundry.core.metrics import TRAJECTORIES, TRAJECTORY_STEPS
-from toolfoundry.core.models import ToolResult
+from toolfoundry.core.models import Tool, ToolResult
 from toolfoundry.trajectory import learning
 from toolfoundry.trajectory.models import (
     StepInput,
@@ -27,13 +28,48 @@ MAX_RETENTION_DAYS = 36_500
 """A century: beyond it the cut-off date is not representable."""
 
 if TYPE_CHECKING:
-    from toolfoundry.library import ToolLibrary
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from toolfoundry.discovery.results import DiscoveryResult
+
+
+class ToolCaller(Protocol):
+    async def call(self, ref: str, arguments: dict[str, Any] | None = None) -> ToolResult: ...
+
+
+class ToolReader(Protocol):
+    async def get_tool(self, ref: str) -> Tool: ...
+
+    async def list_tools(self) -> list[Tool]: ...
+
+
+class Discover(Protocol):
+    """Discovery as a run records it (`TrajectoryRun.discover`)."""
+
+    def __call__(
+        self, query: str, *, top_k: int = ..., mode: Any = ...
+    ) -> Awaitable[DiscoveryResult]: ...
 
 
 class TrajectoryService:
-    def __init__(self, library: ToolLibrary) -> None:
-        self.library = library
-        self.store = TrajectoryStore(library.catalog.sessions)
+    """Runs and what they teach. `learned(tool_ids)` announces tools whose learned state
+    changed, so caches move on here and in every other process."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        caller: ToolCaller,
+        reader: ToolReader,
+        discover: Discover,
+        learned: Callable[[list[str]], Awaitable[None]],
+    ) -> None:
+        self.store = TrajectoryStore(sessions)
+        self._sessions = sessions
+        self._caller = caller
+        self._reader = reader
+        self.discover = discover
+        self._learned = learned
 
     async def start(self, start: TrajectoryStart) -> Trajectory:
         return await self.store.start(start)
@@ -53,7 +89,7 @@ class TrajectoryService:
         await self.store.ensure_running(trajectory_id)  # refuse before the tool runs
         started = time.perf_counter()
         try:
-            result = await self.library.call(ref, arguments)
+            result = await self._caller.call(ref, arguments)
         except ToolfoundryError as exc:
             await self.add_step(
                 trajectory_id,
@@ -88,7 +124,7 @@ class TrajectoryService:
         trajectory, tool_ids = await self.store.finish(trajectory_id, finish)
         TRAJECTORIES.labels("succeeded" if finish.success else "failed").inc()
         if tool_ids:
-            await self.library._changed("learned", tool_ids, reload=False)
+            await self._learned(tool_ids)
         return trajectory
 
     async def get(self, trajectory_id: str) -> Trajectory:
@@ -108,14 +144,12 @@ class TrajectoryService:
         deleted = await self.store.prune(timedelta(days=older_than_days))
         if deleted:
             # Served requests may have gone with them: re-read every tool's learned state.
-            await self.library._changed(
-                "learned", [t.id for t in await self.library.list_tools()], reload=False
-            )
+            await self._learned([t.id for t in await self._reader.list_tools()])
         return deleted
 
     async def insights(self, ref: str) -> ToolInsights:
-        tool = await self.library.get_tool(ref)
-        return await learning.tool_insights(self.library.catalog.sessions, tool)
+        tool = await self._reader.get_tool(ref)
+        return await learning.tool_insights(self._sessions, tool)
 
     async def combinations(self, **options: Any) -> list[ToolCombination]:
-        return await learning.combinations(self.library.catalog.sessions, **options)
+        return await learning.combinations(self._sessions, **options)

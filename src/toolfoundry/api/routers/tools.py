@@ -87,7 +87,7 @@ async def call_tool(
         return await _call(tool_ref, body, library)
     principal = request.scope.get("auth")  # None: auth is off for this caller
     store = IdempotencyStore(
-        library.catalog.sessions,
+        library.sessions,
         timedelta(seconds=library.settings.idempotency_ttl),
         owner=None if principal is None else principal.name,
     )
