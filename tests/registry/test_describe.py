@@ -9,7 +9,6 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel
 
-from toolfoundry.core.errors import ConflictError
 from toolfoundry.core.models import Tool, ToolKind
 from toolfoundry.core.names import provider_tool_name, tool_id_from_provider_name
 from toolfoundry.registry.describe import provider_name_map, render
@@ -251,8 +250,20 @@ def test_name_map_is_the_exact_inverse_for_a_set(count: Tool):
     }
 
 
-def test_name_map_rejects_two_tools_with_the_same_provider_name(count: Tool):
-    clash = count.model_copy(update={"id": "text.count words"})  # also "text__count_words"
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("text.count_words", "text.count words"),  # a space becomes "_"
+        ("a.b__c", "a__b.c"),  # both "a__b__c" under the plain mapping
+        ("kit_.tool", "kit._tool"),  # both "kit___tool"
+    ],
+)
+def test_ids_the_plain_mapping_would_confuse_get_distinct_names(
+    count: Tool, first: str, second: str
+):
+    tools = [count.model_copy(update={"id": i}) for i in (first, second)]
 
-    with pytest.raises(ConflictError, match=r"'text\.count_words' and 'text\.count words'"):
-        provider_name_map([count, clash])
+    mapping = provider_name_map(tools)
+
+    assert sorted(mapping.values()) == sorted([first, second])
+    assert all(PROVIDER_NAME.match(n) for n in mapping)

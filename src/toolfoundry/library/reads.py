@@ -5,16 +5,19 @@ from __future__ import annotations
 from toolfoundry.core.errors import NotFoundError
 from toolfoundry.core.models import CallRecord, Tool, ToolKind, Toolkit
 from toolfoundry.registry.catalog import Catalog, ToolFilter
+from toolfoundry.runtime.entries import ToolTable
 from toolfoundry.runtime.recorder import CallRecorder
 
 
 class CatalogReads:
     """Every read flushes pending call records first, so usage counts and effectiveness
-    include the calls that were just answered."""
+    include the calls that were just answered. A tool may be named by its id or by the
+    model-safe name it is shown under (`stats__mean`), as calls may."""
 
-    def __init__(self, catalog: Catalog, recorder: CallRecorder) -> None:
+    def __init__(self, catalog: Catalog, recorder: CallRecorder, names: ToolTable) -> None:
         self._catalog = catalog
         self._recorder = recorder
+        self._names = names
 
     async def list_toolkits(self, category: str | None = None) -> list[Toolkit]:
         return await self._catalog.list_toolkits(category)
@@ -34,7 +37,8 @@ class CatalogReads:
     async def get_tool(self, ref: str) -> Tool:
         """A tool as its current version shows it; `toolkit.tool@1.0.0` as 1.0.0 shows it."""
         await self._recorder.flush()
-        tool_id, _, version = ref.partition("@")
+        name, _, version = ref.partition("@")
+        tool_id = self._names.canonical_id(name)
         tool = await self._catalog.get_tool(tool_id)
         if not version or version == tool.version:
             return tool

@@ -191,7 +191,7 @@ def wire(
             wait=settings.bulkhead_wait,
         ),
     )
-    reads = CatalogReads(catalog, recorder)
+    reads = CatalogReads(catalog, recorder, table)
     follower = FeedFollower(bus, mcp, servers)
     return Services(
         settings=settings,
