@@ -10,19 +10,25 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import REGISTRY
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-if TYPE_CHECKING:
-    from toolfoundry.mcp.manager import McpConnectionManager
-
-_managers: weakref.WeakSet[McpConnectionManager] = weakref.WeakSet()
+from toolfoundry.mcp.config import ServerStatus
 
 
-def track(manager: McpConnectionManager) -> None:
+class ServerStatuses(Protocol):
+    """What the collector reads of a connection manager."""
+
+    def statuses(self) -> list[ServerStatus]: ...
+
+
+_managers: weakref.WeakSet[ServerStatuses] = weakref.WeakSet()
+
+
+def track(manager: ServerStatuses) -> None:
     """Report `manager`'s servers while it lives."""
     _managers.add(manager)
 
