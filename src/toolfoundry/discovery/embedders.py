@@ -7,6 +7,7 @@ model treats queries and passages differently (E5's ``query:``/``passage:`` pref
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
@@ -321,8 +322,15 @@ DEFAULT_MULTILINGUAL = "e5"
 
 def get_embedder(name: str = DEFAULT_EMBEDDER) -> Embedder:
     """The bundled embedder called ``name``: ``minilm`` (default, English), ``e5``
-    (multilingual, Chinese included, ~4x slower), ``static`` (tiny, weakest) or ``none``."""
-    try:
-        return EMBEDDERS[name]()
-    except KeyError:
-        raise ValueError(f"unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)}") from None
+    (multilingual, Chinese included, ~4x slower), ``static`` (tiny, weakest) or ``none``.
+
+    One instance per name and process: the models are read-only once loaded, and every library
+    of a process (tests, an embedding host) then shares one copy of the weights."""
+    if name not in EMBEDDERS:
+        raise ValueError(f"unknown embedder {name!r}; choose one of {sorted(EMBEDDERS)}")
+    return _shared(name)
+
+
+@functools.cache
+def _shared(name: str) -> Embedder:
+    return EMBEDDERS[name]()
