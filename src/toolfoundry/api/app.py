@@ -99,8 +99,9 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
 
 def create_builder_app(settings: Settings | None = None) -> FastAPI:
     """The build service alone (`toolfoundry builder serve`): /api/v1/build*, health, metrics.
-    Several can share one PostgreSQL database; they take builds from the same queue."""
-    lib = ToolLibrary(settings)
+    Several can share one PostgreSQL database; they take builds from the same queue.
+    Starts only what builds need: no discovery index, no embedding model."""
+    lib = ToolLibrary(settings, with_discovery=False)
     configure_tracing(lib.settings)
 
     @asynccontextmanager

@@ -65,10 +65,15 @@ class ToolLibrary:
         *,
         llm: Model | None = None,
         embedder: Embedder | None = None,
+        with_discovery: bool = True,
     ) -> None:
-        """`llm` and `embedder` override the configured ones (tests, embedding in a host)."""
+        """`llm` and `embedder` override the configured ones (tests, embedding in a host).
+        `with_discovery=False` for a process that only builds (`toolfoundry builder serve`):
+        no discovery index and no embedding model; `discover` then answers 503."""
         self.settings = settings or get_settings()
-        parts = self._services = wire(self.settings, llm=llm, embedder=embedder)
+        parts = self._services = wire(
+            self.settings, llm=llm, embedder=embedder, with_discovery=with_discovery
+        )
         # The parts, for code that works with one directly (API health, benchmarks, tests).
         self.engine = parts.engine
         self.origin = parts.origin

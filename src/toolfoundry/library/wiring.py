@@ -79,6 +79,8 @@ class Services:
     discovery: GuardedDiscovery
     llm: Model | None
     embedder: Embedder | None = None
+    with_discovery: bool = True
+    """False in a process that only builds: no discovery index, no embedding model loaded."""
     events: RedisCatalogEvents | None = None
     started: bool = False
 
@@ -104,6 +106,17 @@ class Services:
             await self.registrar.load_starters()
         await self.servers.restore()
         await self.calltable.reload()
+        if self.with_discovery:
+            self._start_discovery()
+        await self.feed.start(position)
+        if self.settings.redis_url:  # only wakes the feed sooner; the feed is the truth
+            self.events = RedisCatalogEvents(self.settings.redis_url, self._wake_feed)
+            await self.events.start()
+            self.bus.accelerator = self.events.publish
+        self.started = True
+
+    def _start_discovery(self) -> None:
+        """Discovery builds its index in the background (see `DiscoveryService`)."""
         self.discovery.service = DiscoveryService(
             self.reads,
             self.bus,
@@ -117,12 +130,6 @@ class Services:
             min_absence=self.settings.discovery_gap_min_absence,
             llm_timeout=self.settings.discovery_llm_timeout,
         )
-        await self.feed.start(position)
-        if self.settings.redis_url:  # only wakes the feed sooner; the feed is the truth
-            self.events = RedisCatalogEvents(self.settings.redis_url, self._wake_feed)
-            await self.events.start()
-            self.bus.accelerator = self.events.publish
-        self.started = True
 
     async def stop_following(self) -> None:
         """Stop hearing other processes' changes (the first step of closing)."""
@@ -146,7 +153,11 @@ class Services:
 
 
 def wire(
-    settings: Settings, *, llm: Model | None = None, embedder: Embedder | None = None
+    settings: Settings,
+    *,
+    llm: Model | None = None,
+    embedder: Embedder | None = None,
+    with_discovery: bool = True,
 ) -> Services:
     """Build every part of a library for `settings` (nothing runs until `start`)."""
     # Owner-only: the catalog, build artefacts and tokens live here.
@@ -218,4 +229,5 @@ def wire(
         discovery=GuardedDiscovery(settings, reads),
         llm=llm if llm is not None else build_model(settings),
         embedder=embedder,
+        with_discovery=with_discovery,
     )
