@@ -197,6 +197,11 @@ class BuildEnvironment:
             self.cache_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             env["UV_CACHE_DIR"] = str(self.cache_dir)
         process = await asyncio.create_subprocess_exec(
+            # The venv must be readable by the sandbox's uid whatever the service's umask; set
+            # by the shell, since uvloop's subprocess_exec (uvicorn's loop) has no umask option.
+            "/bin/sh",
+            "-c",
+            'umask 022 && exec "$0" "$@"',
             self.uv,
             "--no-config",
             *args,
@@ -206,8 +211,6 @@ class BuildEnvironment:
             env=env,
             cwd=cwd,
             start_new_session=True,
-            # The venv must be readable by the sandbox's uid whatever the service's umask.
-            umask=0o022,
         )
         lines: list[str] = []
         try:
