@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, library: ToolLibrary | None = N
         await lib.start()
         app.state.admin_token_file = await start_security(authenticator, lib)
         lib.discovery.start()  # type: ignore[union-attr]  # index now, not on the first request
+        lib.start_writing_examples()  # only with discovery_generate_examples and a model
         # Build workers run inside the API server; recovering interrupted builds must not hold
         # up the first requests.
         builds_started = asyncio.create_task(lib.builds.start(), name="start-build-workers")

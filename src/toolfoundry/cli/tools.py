@@ -11,7 +11,15 @@ import typer
 from rich.syntax import Syntax
 from rich.table import Table
 
-from toolfoundry.cli.output import JsonOption, console, fail, open_library, print_json, run
+from toolfoundry.cli.output import (
+    JsonOption,
+    console,
+    err_console,
+    fail,
+    open_library,
+    print_json,
+    run,
+)
 
 if TYPE_CHECKING:
     from toolfoundry.core.models import Tool
@@ -236,3 +244,46 @@ async def create_toolkit(
     async with open_library() as library:
         toolkit = await library.create_toolkit(name, description, category)
     console.print(f"created toolkit {toolkit.id}")
+
+
+@tools_app.command("examples")
+@run
+async def write_examples(
+    tool_ids: Annotated[
+        list[str] | None, typer.Argument(help="toolkit.tool ids; none: every tool.")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Rewrite examples a model already wrote.")
+    ] = False,
+    count: Annotated[int, typer.Option(min=1, max=10, help="Requests per tool.")] = 3,
+    as_json: bool = JsonOption,
+) -> None:
+    """Have the configured model write example requests for tools (Re-Invoke style).
+
+    They are stored as generated (apart from the author's `examples`) and join each tool's
+    discovery text, so requests worded like users word them find it. Needs
+    TOOLFOUNDRY_LLM_MODEL; one short model call per tool. A running `serve` sees them within
+    a second. Example: `toolfoundry tools examples text.slugify --count 5`."""
+    async with open_library() as library:
+        results = await library.write_examples(
+            tool_ids or None,
+            replace=replace,
+            count=count,
+            on_progress=lambda line: err_console.print(line, markup=False, highlight=False),
+        )
+    if as_json:
+        print_json(results)
+        return
+    for result in results:
+        if result.examples:
+            console.print(f"[bold]{result.tool_id}[/]")
+            for example in result.examples:
+                console.print(f"  {example}", markup=False, highlight=False)
+    written = sum(bool(r.examples) for r in results)
+    failed = [r for r in results if r.error]
+    console.print(
+        f"[dim]{written} tools got examples, {sum(bool(r.skipped) for r in results)} skipped, "
+        f"{len(failed)} failed[/]"
+    )
+    if failed and not written:
+        raise typer.Exit(1)

@@ -80,6 +80,11 @@ class Tool(BaseModel):
     examples: list[str] = Field(
         default_factory=list, description="Requests the tool serves, in users' words."
     )
+    generated_examples: list[str] = Field(
+        default_factory=list,
+        description="Requests the tool serves, written by a model (`toolfoundry tools examples`); "
+        "kept apart from the author's `examples`.",
+    )
     usage_count: int = 0
     success_rate: float | None = Field(
         default=None, description="Share of recorded calls that succeeded; None before any call."

@@ -69,6 +69,15 @@ class Settings(BaseSettings):
     discovery_llm_timeout: float = Field(
         default=5.0, gt=0, description="Seconds before LLM discovery falls back to retrieval."
     )
+    discovery_generate_examples: bool = Field(
+        default=False,
+        description="With a model configured, `serve` writes a few example requests for each "
+        "tool that has none (stored as generated; they join its discovery text). Off by "
+        "default: one model call per tool. `toolfoundry tools examples` does it on demand.",
+    )
+    discovery_examples_timeout: float = Field(
+        default=120.0, gt=0, description="Seconds the model may take to write one tool's examples."
+    )
     max_concurrent_builds: int = Field(
         default=2, ge=1, description="Builds run at once by this process's build workers."
     )

@@ -23,6 +23,10 @@ class ToolDocument(BaseModel):
     examples: list[str] = Field(
         default_factory=list, description="Requests the tool serves, given by its author."
     )
+    generated_examples: list[str] = Field(
+        default_factory=list,
+        description="Requests the tool serves, written by a model at registration.",
+    )
     effectiveness: float = Field(default=0.0, ge=0.0, le=1.0)
     served_requests: list[str] = Field(
         default_factory=list,
@@ -50,10 +54,14 @@ class ToolDocument(BaseModel):
         (with `learned`) the requests the tool served."""
         parts = [self.toolkit or "", self.name_text(), self.description, " ".join(self.tags)]
         parts.extend(self.parameter_texts())
-        parts.extend(self.examples)
+        parts.extend(self.example_texts())
         if learned:
             parts.extend(self.served_requests)
         return "\n".join(p for p in parts if p)
+
+    def example_texts(self) -> list[str]:
+        """Requests the tool serves: its author's, then a model's."""
+        return [*self.examples, *self.generated_examples]
 
     def embedding_text(self) -> str:
         """Name and description only: sentence encoders dilute meaning over long schema dumps,

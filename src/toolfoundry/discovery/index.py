@@ -64,13 +64,47 @@ class _DenseSpace:
     def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
         self.vectors = np.zeros((0, embedder.dim), dtype=np.float32)
+        # The normalised mean of each tool's example requests (Tool2Vec), zero without any.
+        self.examples = np.zeros((0, embedder.dim), dtype=np.float32)
         self.kit_centroids = np.zeros((0, embedder.dim), dtype=np.float32)
         self._queries: dict[str, np.ndarray] = {}
 
-    def put(self, rows: Sequence[int], vectors: np.ndarray, size: int) -> None:
+    def embed(self, docs: Sequence[ToolDocument]) -> tuple[np.ndarray, np.ndarray]:
+        """``docs``' text vectors and example-request means, not yet stored anywhere."""
+        return self.embedder.embed([d.embedding_text() for d in docs]), self._example_means(docs)
+
+    def put(self, rows: Sequence[int], embedded: tuple[np.ndarray, np.ndarray], size: int) -> None:
         self.vectors = _grow(self.vectors, size)
+        self.examples = _grow(self.examples, size)
         if len(rows):
-            self.vectors[list(rows)] = vectors
+            self.vectors[list(rows)], self.examples[list(rows)] = embedded
+
+    def _example_means(self, docs: Sequence[ToolDocument]) -> np.ndarray:
+        texts = [t for d in docs for t in d.example_texts()]
+        means = np.zeros((len(docs), self.embedder.dim), dtype=np.float32)
+        if not texts:
+            return means
+        vectors = self.embedder.embed(texts)
+        start = 0
+        for i, doc in enumerate(docs):
+            n = len(doc.example_texts())
+            if n:
+                mean = vectors[start : start + n].sum(axis=0)
+                means[i] = mean / max(float(np.linalg.norm(mean)), 1e-12)
+            start += n
+        return means
+
+    def cosines(
+        self, qv: np.ndarray, rows: Sequence[int] | slice, example_weight: float
+    ) -> np.ndarray:
+        """Each row's cosine to the query: to its text, blended with the cosine to its
+        example requests (for rows that have some) by ``example_weight``."""
+        own = self.vectors[rows] @ qv
+        if example_weight <= 0:
+            return own
+        examples = self.examples[rows]
+        has = examples.any(axis=1)
+        return np.where(has, (1 - example_weight) * own + example_weight * (examples @ qv), own)
 
     def put_kit(self, row: int, tool_rows: list[int], size: int) -> None:
         self.kit_centroids = _grow(self.kit_centroids, size)
@@ -120,6 +154,7 @@ class HybridIndex:
         cross_script_lexical_weight: float = 0.1,
         glossary: Callable[[str], str] | None = None,
         gloss_weight: float = 0.5,
+        example_weight: float = 0.5,
     ) -> None:
         self.embedder = embedder or NullEmbedder()
         self.lexical_weight = lexical_weight
@@ -130,6 +165,7 @@ class HybridIndex:
         # multilingual embedder is configured, i.e. when Chinese requests are expected.
         self.glossary = glossary or (bilingual.gloss if multilingual else None)
         self.gloss_weight = gloss_weight
+        self.example_weight = example_weight
         self._dense = _DenseSpace(self.embedder)
         # The multilingual space exists only once needed (None until then).
         self._multilingual = multilingual if multilingual and multilingual.dim else None
@@ -166,21 +202,19 @@ class HybridIndex:
         if not docs:
             return
         # Embed first: if the embedder fails, the index is left as it was.
-        texts = [d.embedding_text() for d in docs]
-        vectors = self.embedder.embed(texts)
-        multi = None
-        if self._multi is not None:
-            multi = self._multi.embedder.embed(texts)
+        embedded = [space.embed(docs) for space in self._spaces()]
         touched = {kit for d in docs if d.id in self._docs and (kit := self._remove_one(d.id))}
         rows = [self._add_one(doc) for doc in docs]
-        self._dense.put(rows, vectors, self._tools.capacity)
-        if self._multi is not None and multi is not None:
-            self._multi.put(rows, multi, self._tools.capacity)
+        for space, vectors in zip(self._spaces(), embedded, strict=True):
+            space.put(rows, vectors, self._tools.capacity)
         touched |= {d.toolkit for d in docs if d.toolkit}
         for kit in touched:
             self._reindex_kit(kit)
-        if self._multi is None and any(has_cjk(t) for t in texts):
+        if self._multi is None and any(has_cjk(d.embedding_text()) for d in docs):
             self._start_multilingual()
+
+    def _spaces(self) -> list[_DenseSpace]:
+        return [s for s in (self._dense, self._multi) if s is not None]
 
     def _start_multilingual(self) -> None:
         """Embed every tool with the multilingual embedder (first CJK request or tool)."""
@@ -188,8 +222,7 @@ class HybridIndex:
             return
         space = _DenseSpace(self._multilingual)
         rows = [self._tools.row(i) for i in self._docs]
-        vectors = space.embedder.embed([self._docs[i].embedding_text() for i in self._docs])
-        space.put(rows, vectors, self._tools.capacity)
+        space.put(rows, space.embed(list(self._docs.values())), self._tools.capacity)
         self._multi = space
         for kit in list(self._kit_members):
             self._reindex_kit(kit)
@@ -202,7 +235,8 @@ class HybridIndex:
             return space.embedder.name, [0.0] * len(tool_ids)
         qv = space.query(query)
         rows = [self._tools.row(i) for i in tool_ids]
-        return space.embedder.name, [float(v) for v in space.vectors[rows] @ qv]
+        cosines = space.cosines(qv, rows, self.example_weight)
+        return space.embedder.name, [float(v) for v in cosines]
 
     def _space(self, query: str) -> _DenseSpace:
         if has_cjk(query) and self._multilingual is not None:
@@ -286,7 +320,7 @@ class HybridIndex:
         space = self._space(query)
         if space.embedder.dim:
             qv = space.query(query)
-            dense = _standardise(space.vectors[:size] @ qv, alive)
+            dense = _standardise(space.cosines(qv, slice(0, size), self.example_weight), alive)
             kit_dense = _standardise(space.kit_centroids[:kit_size] @ qv, kit_alive)
             w: float | np.ndarray = self.lexical_weight
             if has_cjk(query):

@@ -104,6 +104,7 @@ def document(tool: Tool, served: list[ServedRequest] | None = None) -> ToolDocum
         parameters=tool.input_schema,
         tags=tool.tags,
         examples=tool.examples,
+        generated_examples=tool.generated_examples,
         effectiveness=min(1.0, max(0.0, tool.effectiveness_score)),
     )
     if served:

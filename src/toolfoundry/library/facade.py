@@ -20,6 +20,7 @@ from toolfoundry.discovery.embedders import Embedder
 from toolfoundry.discovery.results import CapabilityGap, DiscoveryResult
 from toolfoundry.discovery.service import DiscoverMode, DiscoveryService
 from toolfoundry.library.changes import ChangeListener
+from toolfoundry.library.examples import ExamplesWritten
 from toolfoundry.library.follow import FeedSubscriber
 from toolfoundry.library.registration import Bump
 from toolfoundry.library.wiring import wire
@@ -199,6 +200,26 @@ class ToolLibrary:
         )
         await self._services.bus.changed("upsert", [tool_id])
         return await self.get_tool(tool_id)
+
+    async def write_examples(
+        self,
+        tool_ids: list[str] | None = None,
+        *,
+        replace: bool = False,
+        count: int = 3,
+        on_progress: Callable[[str], None] | None = None,
+    ) -> list[ExamplesWritten]:
+        """Have the configured model write `count` example requests for each tool (every tool
+        when `tool_ids` is None), stored as generated and joined to its discovery text. Tools
+        with generated examples are skipped unless `replace`."""
+        return await self._services.examples.write(
+            tool_ids, replace=replace, count=count, on_progress=on_progress
+        )
+
+    def start_writing_examples(self) -> None:
+        """Serving processes: write examples for new tools in the background when
+        `discovery_generate_examples` is set and a model is configured."""
+        self._services.start_writing_examples()
 
     # --- MCP servers ------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from toolfoundry.library.calls import DurableCalls
 from toolfoundry.library.calltable import CallTableLoader
 from toolfoundry.library.changes import ChangeBus
 from toolfoundry.library.discovering import GuardedDiscovery
+from toolfoundry.library.examples import ExampleWriter
 from toolfoundry.library.follow import FeedFollower
 from toolfoundry.library.reads import CatalogReads
 from toolfoundry.library.registration import FunctionRegistrar
@@ -78,6 +79,7 @@ class Services:
     feed: ChangeFeed
     discovery: GuardedDiscovery
     llm: Model | None
+    examples: ExampleWriter
     embedder: Embedder | None = None
     with_discovery: bool = True
     """False in a process that only builds: no discovery index, no embedding model loaded."""
@@ -139,7 +141,14 @@ class Services:
             await self.events.aclose()
             self.events = None
 
+    def start_writing_examples(self) -> None:
+        """In a serving process with `discovery_generate_examples`: examples for new tools."""
+        if self.settings.discovery_generate_examples and self.llm is not None:
+            self.bus.on_change(self.examples.changed)
+            self.examples.start_background()
+
     async def aclose(self) -> None:
+        await self.examples.aclose()
         await self.stop_following()
         await self.discovery.aclose()
         await self.mcp.aclose()  # closes every session and reaps every stdio child
@@ -203,6 +212,7 @@ def wire(
         ),
     )
     reads = CatalogReads(catalog, recorder, table)
+    model = llm if llm is not None else build_model(settings)
     follower = FeedFollower(bus, mcp, servers)
     return Services(
         settings=settings,
@@ -227,7 +237,10 @@ def wire(
         follower=follower,
         feed=ChangeFeed(engine, origin, follower.apply),
         discovery=GuardedDiscovery(settings, reads),
-        llm=llm if llm is not None else build_model(settings),
+        llm=model,
+        examples=ExampleWriter(
+            catalog, model, bus.changed, timeout=settings.discovery_examples_timeout
+        ),
         embedder=embedder,
         with_discovery=with_discovery,
     )

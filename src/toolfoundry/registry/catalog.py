@@ -401,6 +401,16 @@ class Catalog:
             tool_row.updated_at = utcnow()
             await session.commit()
 
+    async def set_generated_examples(self, tool_id: str, examples: list[str]) -> None:
+        """Replace the requests a model wrote for ``tool_id`` (the author's stay as they are)."""
+        async with self._sessions() as session:
+            tool_row = await session.get(ToolRow, tool_id)
+            if tool_row is None:
+                raise ToolNotFoundError(tool_id, await self.suggest(tool_id))
+            tool_row.generated_examples = list(examples)
+            tool_row.updated_at = utcnow()
+            await session.commit()
+
     async def remove_tool(self, tool_id: str) -> None:
         async with self._sessions() as session:
             tool_row = await session.get(ToolRow, tool_id)
@@ -550,6 +560,7 @@ class Catalog:
             deprecated=row.deprecated or current.deprecated,
             tags=list(row.tags or []),
             examples=list(row.examples or []),
+            generated_examples=list(row.generated_examples or []),
             usage_count=calls,
             success_rate=(ok / calls) if calls else None,
             effectiveness_score=effectiveness(*usage)

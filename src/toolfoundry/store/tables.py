@@ -50,6 +50,9 @@ class ToolRow(Base):
     tags: Mapped[list[str]] = mapped_column(default=list)
     # Requests the tool serves, in users' words (from @tool(examples=...)): discovery evidence.
     examples: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Requests a model wrote for the tool (`toolfoundry tools examples`): marked as generated,
+    # replaced on request, never mixed with the author's.
+    generated_examples: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     deprecated: Mapped[bool] = mapped_column(Boolean, default=False)
     timeout: Mapped[float | None] = mapped_column(Float, nullable=True)
