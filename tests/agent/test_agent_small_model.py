@@ -105,8 +105,14 @@ async def test_a_text_answer_without_any_tool_result_is_not_complete(
         ' "arguments": {"values": [3, 9, 27]}}\n```',
         '<tool_call>\n{"name": "stats__descriptive_statistics", "arguments": '
         '"{\\"values\\": \\"3, 9, 27\\"}"}\n</tool_call>',
+        # Seen on the local model: prose around the call, before or after it.
+        "To answer this we use the statistics tool:\n```json\n"
+        '{"name": "stats.descriptive_statistics", "arguments": {"values": [3, 9, 27]}}\n```\n'
+        "This computes the mean and the median.",
+        'Calling {"name": "stats.descriptive_statistics", "arguments": {"values": [3, 9, 27]}} '
+        "now.",
     ],
-    ids=["fenced-json-tool-id", "qwen-tags-string-arguments"],
+    ids=["fenced-json-tool-id", "qwen-tags-string-arguments", "fenced-in-prose", "bare-in-prose"],
 )
 async def test_a_tool_call_written_as_text_is_run_and_its_result_shown(
     library: ToolLibrary, call_text: str
@@ -152,3 +158,18 @@ async def test_text_naming_no_offered_tool_stays_the_answer(library: ToolLibrary
 
     result = await library.run_agent(QUERY, model=FunctionModel(respond))
     assert (result.answer, result.tool_calls, result.success) == (text, 0, False)
+
+
+@pytest.mark.parametrize("status", ["completed: true", "Done.", '{"answer": "completed: true"}'])
+async def test_an_answer_that_is_only_a_status_line_becomes_the_tool_result(
+    library: ToolLibrary, status: str
+) -> None:
+    # Seen on the local model: after the result it echoed the instructions' words.
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        if returned(messages):
+            return ModelResponse(parts=[TextPart(status)])
+        return ModelResponse(parts=[ToolCallPart(TOOL, {"values": [3, 9, 27]})])
+
+    result = await library.run_agent(QUERY, model=FunctionModel(respond))
+    assert result.success is True
+    assert '"mean": 13' in result.answer and '"median": 9' in result.answer

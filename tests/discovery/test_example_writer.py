@@ -88,7 +88,7 @@ def _catalog(with_examples: bool) -> HybridIndex:
         else [],
     )
     others = [
-        ToolDocument(id="text.spell_check", name="spell_check", description="Fix misspelled words."),
+        ToolDocument(id="text.spell_check", name="spell_check", description="Fix misspellings."),
         ToolDocument(id="text.word_count", name="word_count", description="Count words in text."),
         ToolDocument(id="text.translate", name="translate", description="Translate text."),
     ]

@@ -73,13 +73,28 @@ class _Counts:
 _FENCED = re.compile(r"^\s*(?:`{3,}|~{3,})[\w-]*\s*\n(?P<body>.*?)\n\s*(?:`{3,}|~{3,})\s*$", re.S)
 
 
-def _answer(output: AgentAnswer | str, *, answered_from_tools: bool) -> AgentAnswer:
+# An answer that is only a status line ("completed: true", "Done.") says nothing: small
+# models echo the instructions' words instead of the result.
+_STATUS_ONLY = re.compile(
+    r"^\W*(?:completed|complete|done|finished|success|ok|true)(?:\W*(?:true|yes|1))?\W*$",
+    re.IGNORECASE,
+)
+
+
+def _answer(
+    output: AgentAnswer | str, *, answered_from_tools: bool, last_result: Any = None
+) -> AgentAnswer:
     """The run's answer from a structured output or from text — which may itself be the
     structured answer as (fenced) JSON. A text answer counts as complete when it is not empty
-    and rests on tool results (or no tools were offered)."""
+    and rests on tool results (or no tools were offered). An answer that is only a status
+    line is replaced by the last tool result, which it claimed answers the request."""
     if isinstance(output, AgentAnswer):
+        if _STATUS_ONLY.match(output.answer.strip()) and last_result is not None:
+            return AgentAnswer(answer=_shown(last_result), completed=output.completed)
         return output
     text = output.strip()
+    if _STATUS_ONLY.match(text) and last_result is not None:
+        return AgentAnswer(answer=_shown(last_result), completed=answered_from_tools)
     fenced = _FENCED.match(text)
     body = fenced["body"] if fenced else text
     try:
@@ -88,26 +103,27 @@ def _answer(output: AgentAnswer | str, *, answered_from_tools: bool) -> AgentAns
         data = None
     if isinstance(data, dict) and isinstance(data.get("answer"), str):
         completed = data.get("completed")
-        return AgentAnswer(
-            answer=data["answer"],
-            completed=completed if isinstance(completed, bool) else answered_from_tools,
+        return _answer(
+            AgentAnswer(
+                answer=data["answer"],
+                completed=completed if isinstance(completed, bool) else answered_from_tools,
+            ),
+            answered_from_tools=answered_from_tools,
+            last_result=last_result,
         )
     return AgentAnswer(answer=text, completed=bool(text) and answered_from_tools)
 
 
+def _shown(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+
+
 _TOOL_CALL_TAGS = re.compile(r"</?tool_call>")
+_BLOCKS = re.compile(r"(?:`{3,}|~{3,})[\w-]*\s*\n(.*?)\n\s*(?:`{3,}|~{3,})", re.S)
+_CALL_START = re.compile(r'\{\s*"name"\s*:')
 
 
-def _text_tool_call(text: str) -> tuple[str, dict[str, Any]] | None:
-    """A tool call written as text — `{"name": ..., "arguments": {...}}`, fenced or in
-    `<tool_call>` tags, as small models do when their chat template's tool format slips — or
-    None when the text is not one."""
-    body = _TOOL_CALL_TAGS.sub("", text).strip()
-    fenced = _FENCED.match(body)
-    try:
-        data = json.loads(fenced["body"] if fenced else body)
-    except ValueError:
-        return None
+def _as_call(data: object) -> tuple[str, dict[str, Any]] | None:
     if not isinstance(data, dict) or not isinstance(data.get("name"), str):
         return None
     arguments = data.get("arguments", data.get("parameters", {}))
@@ -119,6 +135,31 @@ def _text_tool_call(text: str) -> tuple[str, dict[str, Any]] | None:
     if not isinstance(arguments, dict):
         return None
     return data["name"], arguments
+
+
+def _text_tool_call(text: str) -> tuple[str, dict[str, Any]] | None:
+    """A tool call written as text — `{"name": ..., "arguments": {...}}`, bare, fenced or in
+    `<tool_call>` tags, alone or with prose around it, as small models do when their chat
+    template's tool format slips — or None when the text holds none. The first call found
+    counts; the caller runs it only when it names an offered tool."""
+    body = _TOOL_CALL_TAGS.sub("", text).strip()
+    candidates = [body, *_BLOCKS.findall(body)]
+    decoder = json.JSONDecoder()
+    for candidate in candidates:
+        try:
+            call = _as_call(json.loads(candidate))
+        except ValueError:
+            call = None
+        if call is not None:
+            return call
+    for start in _CALL_START.finditer(body):  # a bare object inside prose
+        try:
+            data, _ = decoder.raw_decode(body, start.start())
+        except ValueError:
+            continue
+        if (call := _as_call(data)) is not None:
+            return call
+    return None
 
 
 class AgentCatalog(Protocol):
@@ -241,6 +282,7 @@ class SandboxAgent:
         used: list[str] = []
         counts = _Counts()
         results: dict[str, Any] = {}
+        last_result: Any = None  # what the answer rests on when it says only "done"
         schemas = {t.id: t.input_schema for t in offered}
 
         async def invoke(view: ToolView, arguments: dict[str, Any]) -> Any:
@@ -275,6 +317,8 @@ class SandboxAgent:
                 return {"error": result.content}
             value = result.structured if result.structured is not None else result.content
             results[key] = value
+            nonlocal last_result
+            last_result = value
             return value
 
         toolset = CatalogToolset(model_views(offered), invoke)
@@ -335,7 +379,11 @@ class SandboxAgent:
                 "failed with the steps so far.",
             ) from exc
         else:
-            output = _answer(result.output, answered_from_tools=bool(used) or not offered)
+            output = _answer(
+                result.output,
+                answered_from_tools=bool(used) or not offered,
+                last_result=last_result,
+            )
             usage = result.usage
             interaction.update(
                 requests=usage.requests,

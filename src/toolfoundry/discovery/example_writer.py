@@ -24,9 +24,7 @@ _DESCRIPTION_CHARS = 300
 _MIN_WORDS = 3
 _MAX_CHARS = 200
 # Leading list markers a model adds anyway: "1.", "2)", "-", "*", "•", "Request 1:".
-_MARKER = re.compile(
-    r"^\s*(?:(?:[-*•]+|\(?\d{1,2}[.):]|request\s*\d*\s*[:.-])\s*)+", re.IGNORECASE
-)
+_MARKER = re.compile(r"^\s*(?:(?:[-*•]+|\(?\d{1,2}[.):]|request\s*\d*\s*[:.-])\s*)+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -348,7 +348,16 @@ def convert_timezone(
     return _info(moment.astimezone(target))
 
 
-@tool(toolkit="datetime", tags=["difference", "duration", "between", "age", "elapsed"])
+@tool(
+    toolkit="datetime",
+    tags=["difference", "duration", "between", "age", "elapsed"],
+    examples=[
+        "how many days from 2023-05-01 until 2023-12-25",
+        "age in years of someone born on 1990-04-12",
+        "hours elapsed between 09:30 on Monday and 17:00 on Tuesday",
+    ],
+    version="1.0.1",
+)
 def datetime_difference(
     start: str,
     end: str,
@@ -403,7 +412,16 @@ def datetime_difference(
     )
 
 
-@tool(toolkit="datetime", tags=["add", "subtract", "shift", "duration", "deadline"])
+@tool(
+    toolkit="datetime",
+    tags=["add", "subtract", "shift", "duration", "deadline"],
+    examples=[
+        "which date is 90 days after 2023-03-10",
+        "subtract two weeks from 2024-05-20",
+        "the deadline is 6 months from today's date 2024-02-29",
+    ],
+    version="1.0.1",
+)
 def add_duration(
     datetime_text: str,
     years: int = 0,
@@ -480,7 +498,12 @@ def date_info(date_text: str, day_first: bool = False) -> DateInfo:
     )
 
 
-@tool(toolkit="datetime", tags=["business days", "working days", "weekdays", "holidays"])
+@tool(
+    toolkit="datetime",
+    tags=["business days", "working days", "weekdays", "holidays"],
+    examples=["how many working days in March 2024, not counting weekends or holidays"],
+    version="1.0.1",
+)
 def business_days(
     start: str,
     end: str,
