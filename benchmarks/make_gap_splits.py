@@ -30,8 +30,13 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
         f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
 
 
-def split(name: str, data: Path, seed: int, fraction: float, queries: int) -> Path:
+def split(
+    name: str, data: Path, seed: int, fraction: float, queries: int, examples: Path | None = None
+) -> Path:
     tools = read_jsonl(data / name / "tools.jsonl")
+    if examples is not None:  # the set's tools with generated example requests
+        written = {r["id"]: r.get("generated_examples", []) for r in read_jsonl(examples)}
+        tools = [{**t, "generated_examples": written.get(t["id"], [])} for t in tools]
     rows = [r for r in read_jsonl(data / name / "queries.jsonl") if r.get("relevant")]
     rng = random.Random(f"{name}-{seed}")
     removed = {t["id"]: t for t in rng.sample(tools, round(fraction * len(tools)))}
@@ -40,7 +45,7 @@ def split(name: str, data: Path, seed: int, fraction: float, queries: int) -> Pa
     step = len(rows) / queries
     shift = (seed * 0.618034) % 1.0 * step
     picked = [rows[min(len(rows) - 1, int(i * step + shift))] for i in range(queries)]
-    out = OUT / f"{name}-s{seed}"
+    out = OUT / f"{name}-s{seed}{'-examples' if examples else ''}"
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out / "tools.jsonl", [t for t in tools if t["id"] not in removed])
     write_jsonl(
@@ -67,10 +72,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--fraction", type=float, default=0.2)
     parser.add_argument("--queries", type=int, default=600)
+    parser.add_argument("--sets", nargs="+", default=["metatool", "sealtools"])
+    parser.add_argument(
+        "--examples",
+        type=Path,
+        help="benchmarks/generate_examples.py output for the (one) set: splits get its "
+        "generated examples, in <set>-s<seed>-examples/",
+    )
     args = parser.parse_args()
-    for name in ("metatool", "sealtools"):
+    for name in args.sets:
         for seed in args.seeds:
-            out = split(name, args.data, seed, args.fraction, args.queries)
+            out = split(name, args.data, seed, args.fraction, args.queries, args.examples)
             qs = read_jsonl(out / "queries.jsonl")
             gaps = sum(bool(q["left_out"]) for q in qs)
             print(f"{out}: {len(qs)} queries, {gaps} should get a gap")
