@@ -28,8 +28,14 @@ from toolfoundry.discovery.index import HybridIndex
 ZH = Path(__file__).parent / "data" / "discovery_zh"
 
 
-def run(name: str, data: Path, cross: list[float], gloss: list[float]) -> dict:
-    tools = load_tools(data / name / "tools.jsonl")
+def run(
+    name: str,
+    data: Path,
+    cross: list[float],
+    gloss: list[float],
+    tools_path: Path | None = None,
+) -> dict:
+    tools = load_tools(tools_path or data / name / "tools.jsonl")
     rows = load_queries(ZH / f"{name}.queries.jsonl")
     gold = [r["relevant"] for r in rows]
     index = HybridIndex(get_embedder("minilm"), multilingual=get_embedder("e5"))
@@ -44,25 +50,24 @@ def run(name: str, data: Path, cross: list[float], gloss: list[float]) -> dict:
         "first_chinese_request_s": round(time.perf_counter() - t0, 1),
         "variants": [],
     }
-    for c in cross:
-        for g in gloss:
-            index.cross_script_lexical_weight, index.gloss_weight = c, g
-            ranked, latencies = [], []
-            for row in rows:
-                t1 = time.perf_counter()
-                ranked.append([h.id for h in index.search(row["query"], k=10)])
-                latencies.append((time.perf_counter() - t1) * 1000.0)
-            m = retrieval_metrics(ranked, gold)
-            report["variants"].append(
-                {
-                    "cross_lexical": c,
-                    "gloss": g,
-                    "R@5": m["recall@5"],
-                    "Hit@1": m["hit@1"],
-                    "p95_ms": round(float(np.percentile(latencies, 95)), 1),
-                }
-            )
-            print(name, report["variants"][-1], flush=True)
+    for c, g in [(c, g) for c in cross for g in gloss]:
+        index.cross_script_lexical_weight, index.gloss_weight = c, g
+        ranked, latencies = [], []
+        for row in rows:
+            t1 = time.perf_counter()
+            ranked.append([h.id for h in index.search(row["query"], k=10)])
+            latencies.append((time.perf_counter() - t1) * 1000.0)
+        m = retrieval_metrics(ranked, gold)
+        report["variants"].append(
+            {
+                "cross_lexical": c,
+                "gloss": g,
+                "R@5": m["recall@5"],
+                "Hit@1": m["hit@1"],
+                "p95_ms": round(float(np.percentile(latencies, 95)), 1),
+            }
+        )
+        print(name, report["variants"][-1], flush=True)
     index.cross_script_lexical_weight, index.gloss_weight = defaults
     english = [[h.id for h in index.search(r["english"], k=10)] for r in rows]
     m = retrieval_metrics(english, gold)
@@ -76,8 +81,13 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=["metatool", "sealtools"])
     parser.add_argument("--cross-lexical", type=float, nargs="+", default=[0.1])
     parser.add_argument("--gloss", type=float, nargs="+", default=[0.0, 0.5])
+    parser.add_argument(
+        "--tools", type=Path, help="a tools.jsonl to use instead of the set's (one set only)"
+    )
     args = parser.parse_args()
-    out = {name: run(name, args.data, args.cross_lexical, args.gloss) for name in args.sets}
+    out = {
+        name: run(name, args.data, args.cross_lexical, args.gloss, args.tools) for name in args.sets
+    }
     print(json.dumps(out, indent=1))
 
 

@@ -29,7 +29,7 @@ from rich.table import Table
 
 from toolfoundry import Settings
 from toolfoundry.discovery.bench import load_queries, load_tools, retrieval_metrics
-from toolfoundry.discovery.gap_bench import retriever_for
+from toolfoundry.discovery.gap_bench import gap_metrics, retriever_for
 from toolfoundry.discovery.llm_reasoner import parse_answer, reason_with_model
 from toolfoundry.discovery.results import DiscoveryResult
 from toolfoundry.llm import build_model, describe_model
@@ -64,16 +64,23 @@ def _mode_report(
 
 
 async def run(
-    limit: int, wait_s: float, raw_path: Path | None, budget_s: float | None = None
+    limit: int,
+    wait_s: float,
+    raw_path: Path | None,
+    budget_s: float | None = None,
+    files: tuple[Path, Path] | None = None,
 ) -> dict[str, Any]:
     data = _data_dir()
-    if data is None or not (data / "metatool" / "tools.jsonl").is_file():
-        return {"skipped": "MetaTool set not found under shared/benchmarks/discovery/metatool"}
+    if files is None:
+        if data is None or not (data / "metatool" / "tools.jsonl").is_file():
+            return {"skipped": "MetaTool set not found under shared/benchmarks/discovery/metatool"}
+        files = (data / "metatool" / "tools.jsonl", data / "metatool" / "queries.jsonl")
     model = build_model(Settings())
     if model is None:
         return {"skipped": "no model configured (TOOLFOUNDRY_LLM_MODEL)"}
-    docs = load_tools(data / "metatool" / "tools.jsonl")
-    queries = load_queries(data / "metatool" / "queries.jsonl", limit)
+    docs = load_tools(files[0])
+    queries = load_queries(files[1], limit)
+    present = {d.id for d in docs}
     retriever = retriever_for(docs)
     retriever.retrieve("warm up the embedders")
     planned = len(queries)
@@ -84,8 +91,9 @@ async def run(
     tokens_in: list[int] = []
     tokens_out: list[int] = []
     fallbacks = {"timeout": 0, "error": 0, "no_pick": 0}
-    # Every relevant tool of a MetaTool query is in the set, so any flagged gap is a false one.
-    false_gaps = {"retrieval": 0, "llm": 0}
+    # On a leave-out split (make_gap_splits.py) a query should get a gap exactly when one of
+    # its relevant tools is missing; on the whole set every flagged gap is a false one.
+    flagged: dict[str, list[bool]] = {"retrieval": [], "llm": []}
     raw = raw_path.open("w", encoding="utf-8") if raw_path else None
     started = time.monotonic()
     for n, row in enumerate(queries):
@@ -96,7 +104,7 @@ async def run(
         t0 = time.perf_counter()
         retrieval = retriever.retrieve(query, 5)
         plain_ms.append((time.perf_counter() - t0) * 1000)
-        false_gaps["retrieval"] += bool(retrieval.gaps)
+        flagged["retrieval"].append(bool(retrieval.gaps))
         plain.append(_ids(retrieval))
         # The LLM mode as the service runs it: retrieval, the shortlist, the model under a timeout.
         t0 = time.perf_counter()
@@ -119,7 +127,7 @@ async def run(
             fallbacks["error"] += 1
         llm_ms.append((time.perf_counter() - t0) * 1000)
         llm.append(_ids(result))
-        false_gaps["llm"] += bool(result.gaps)
+        flagged["llm"].append(bool(result.gaps))
         if raw is not None:
             record = {
                 "query": query,
@@ -130,6 +138,7 @@ async def run(
                 "retrieval": plain[-1][:5],
                 "llm": llm[-1][:5],
                 "tokens": result.tokens,
+                "gaps": {"retrieval": flagged["retrieval"][-1], "llm": flagged["llm"][-1]},
                 "ms": round(llm_ms[-1]),
             }
             raw.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -141,14 +150,27 @@ async def run(
         )
     if raw is not None:
         raw.close()
-    gold = [row["relevant"] for row in queries]
+    should = [any(r not in present for r in row["relevant"]) for row in queries]
+    answerable = [i for i, s in enumerate(should) if not s]
+    gold = [queries[i]["relevant"] for i in answerable]
+    plain_a, llm_a = [plain[i] for i in answerable], [llm[i] for i in answerable]
     better = worse = same = 0
-    for a, b, g in zip(plain, llm, gold, strict=True):
+    for a, b, g in zip(plain_a, llm_a, gold, strict=True):
         hit_a, hit_b = bool(a) and a[0] in g, bool(b) and b[0] in g
         better += hit_b and not hit_a
         worse += hit_a and not hit_b
         same += hit_a == hit_b
-    llm_report = _mode_report(llm, gold, llm_ms)
+
+    def gaps(mode: str) -> dict[str, Any]:
+        records = [
+            {"should": s, "flagged": f, "names_missing": False}
+            for s, f in zip(should, flagged[mode], strict=True)
+        ]
+        report = gap_metrics(records)
+        report.pop("gap_names_missing")
+        return report
+
+    llm_report = _mode_report(llm_a, gold, llm_ms)
     llm_report.update(
         tokens={
             "prompt_mean": round(float(np.mean(tokens_in)), 1) if tokens_in else 0.0,
@@ -156,26 +178,31 @@ async def run(
         },
         fallbacks=fallbacks,
         hit1_vs_retrieval={"better": better, "worse": worse, "same": same},
-        false_gap_queries=false_gaps["llm"],
+        false_gap_queries=sum(f and not s for f, s in zip(flagged["llm"], should, strict=True)),
+        gaps=gaps("llm"),
     )
     return {
-        "set": "metatool",
+        "set": str(files[1]),
         "tools": len(docs),
         "queries": len(queries),
+        "answerable": len(answerable),
         "queries_planned": planned,
         "model": describe_model(model),
         "timeout_s": wait_s,
         "machine": f"{platform.system()} {platform.machine()}, Python {platform.python_version()}",
         "retrieval": {
-            **_mode_report(plain, gold, plain_ms),
-            "false_gap_queries": false_gaps["retrieval"],
+            **_mode_report(plain_a, gold, plain_ms),
+            "false_gap_queries": sum(
+                f and not s for f, s in zip(flagged["retrieval"], should, strict=True)
+            ),
+            "gaps": gaps("retrieval"),
         },
         "llm": llm_report,
     }
 
 
 def _table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"Discovery on MetaTool ({report['queries']} queries), {report['model']}")
+    table = Table(title=f"Discovery, {report['queries']} queries, {report['model']}")
     columns = (
         "mode",
         "R@5",
@@ -213,8 +240,15 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds per model answer")
     parser.add_argument("--budget", type=float, help="seconds; no new query after that")
     parser.add_argument("--raw", type=Path, help="write each query's model output here (JSONL)")
+    parser.add_argument("--tools", type=Path, help="tools.jsonl (default: MetaTool's)")
+    parser.add_argument(
+        "--queries",
+        type=Path,
+        help="queries.jsonl (default: MetaTool's); a leave-out split adds gap metrics",
+    )
     args = parser.parse_args()
-    report = asyncio.run(run(args.limit, args.timeout, args.raw, args.budget))
+    files = (args.tools, args.queries) if args.tools and args.queries else None
+    report = asyncio.run(run(args.limit, args.timeout, args.raw, args.budget, files))
     print(json.dumps(report, indent=2))
     if "skipped" not in report:
         Console(width=120).print(_table(report))
