@@ -173,3 +173,33 @@ async def test_an_answer_that_is_only_a_status_line_becomes_the_tool_result(
     result = await library.run_agent(QUERY, model=FunctionModel(respond))
     assert result.success is True
     assert '"mean": 13' in result.answer and '"median": 9' in result.answer
+
+
+async def test_prose_instead_of_a_call_gets_one_reminder_to_call(library: ToolLibrary) -> None:
+    # Seen on the local model: "To calculate it, use the stats function with the values…".
+    prompts: list[str] = []
+
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        prompts.append(str(messages[-1]))
+        if returned(messages):
+            return ModelResponse(parts=[TextPart("The mean is 13 and the median is 9.")])
+        if any("No tool has been called" in p for p in prompts):
+            return ModelResponse(parts=[ToolCallPart(TOOL, {"values": [3, 9, 27]})])
+        return ModelResponse(parts=[TextPart("Use the statistics tool on 3, 9 and 27.")])
+
+    result = await library.run_agent(QUERY, model=FunctionModel(respond))
+    assert result.success is True and result.tool_calls == 1
+    assert result.answer == "The mean is 13 and the median is 9."
+
+
+async def test_a_model_that_never_calls_is_reminded_only_once(library: ToolLibrary) -> None:
+    answers: list[str] = []
+
+    def respond(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:
+        answers.append("I think the mean is 13.")
+        return ModelResponse(parts=[TextPart(answers[-1])])
+
+    result = await library.run_agent(QUERY, model=FunctionModel(respond))
+    assert len(answers) == 2  # the answer, the reminder, the same answer again: it stands
+    assert result.answer == "I think the mean is 13."
+    assert result.success is False and result.tool_calls == 0

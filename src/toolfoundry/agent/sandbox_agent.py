@@ -322,14 +322,24 @@ class SandboxAgent:
             return value
 
         toolset = CatalogToolset(model_views(offered), invoke)
+        nudged = False  # reminded once to call a tool instead of answering without one
 
         async def text_output(text: str) -> str:
             """Plain text is the answer — unless it is a tool call written as text: then the
             call runs like any other and the model hears its result, or, asked again for a
             result it already has, that result is the answer."""
+            nonlocal nudged
             call = _text_tool_call(text)
             view = toolset.find(call[0]) if call is not None else None
             if call is None or view is None:
+                if counts.calls == 0 and offered and not nudged:
+                    # A small model's habit: describing the call in prose, or guessing. One
+                    # reminder, then whatever it writes is the answer.
+                    nudged = True
+                    raise ModelRetry(
+                        "No tool has been called, so nothing answers the request yet. Call the "
+                        "tool that fits now, as a tool call with arguments matching its schema."
+                    )
                 return text
             name, arguments = call
             repeated = counts.repeated

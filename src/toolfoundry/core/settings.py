@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     llm_model: str | None = Field(default=None, description="e.g. openai:gpt-4o-mini")
     llm_base_url: str | None = None
     llm_api_key: str | None = None
+    llm_temperature: float | None = Field(
+        default=None,
+        ge=0,
+        le=2,
+        description="Sampling temperature for model calls that choose none (the agent, code "
+        "generation); unset: the server's default. 0 makes a small model's runs repeatable.",
+    )
     build_max_iterations: int = Field(
         default=5, ge=1, le=20, description="Generate → check rounds of the LLM build loop."
     )

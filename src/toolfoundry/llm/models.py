@@ -17,6 +17,14 @@ def build_model(settings: Settings) -> Model | None:
     llama.cpp, DeepSeek, Qwen/DashScope …) at `llm_base_url`; `anthropic:NAME` → Anthropic."""
     if not settings.llm_model:
         return None
+    from pydantic_ai.settings import ModelSettings
+
+    # Calls that choose their own temperature (discovery, example writing) keep it.
+    defaults = (
+        ModelSettings(temperature=settings.llm_temperature)
+        if settings.llm_temperature is not None
+        else None
+    )
     provider, sep, name = settings.llm_model.partition(":")
     if not sep:
         provider, name = "openai", settings.llm_model
@@ -29,6 +37,7 @@ def build_model(settings: Settings) -> Model | None:
             provider=AnthropicProvider(
                 api_key=settings.llm_api_key, base_url=settings.llm_base_url
             ),
+            settings=defaults,
         )
     if provider == "openai":
         from pydantic_ai.models.openai import OpenAIChatModel
@@ -40,6 +49,7 @@ def build_model(settings: Settings) -> Model | None:
             provider=OpenAIProvider(
                 base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed"
             ),
+            settings=defaults,
         )
     raise InvalidInputError(
         f"unknown model provider {provider!r} in TOOLFOUNDRY_LLM_MODEL={settings.llm_model!r}",
