@@ -31,21 +31,33 @@ _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”|「[^」]*」|'[^'\s][^']*'(?!\w
 _URL = re.compile(r"\bhttps?://\S+|\bwww\.\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 _FILE = re.compile(r"(?<![\w/])[\w./-]*?([\w-]+)\.([A-Za-z][A-Za-z0-9]{1,4})\b(?!\.\w)")
+# Inline data: cells joined by commas, tabs or pipes with no space ("name,age", "Ann,31").
+_CELLS = re.compile(r"(?<!\S)[^\s,|]+(?:[,|\t]+[^\s,|]+)+(?!\S)")
 _NUMBERS = re.compile(r"(?<![\w.])[-+]?\d[\d.,:/%]*(?:\s*[,，、;；]\s*[-+]?\d[\d.,:/%]*)*")
 
 
+def argument_terms(text: str) -> set[str]:
+    """The terms of the data a request carries (quoted strings, inline cells): a word the
+    request itself supplies as data ("the average age" of "name,age\nAnn,31") names a column
+    or a value to work on, not a capability to look for."""
+    spans = _QUOTED.findall(text) + _CELLS.findall(text)
+    return {term for span in spans for term in tokenize(span)}
+
+
 def strip_arguments(text: str) -> str:
-    """``text`` without the literal values it passes on: quoted strings, URLs, e-mail addresses
-    and numbers (lists of them too) are dropped, a file name keeps only its format
-    ("sales.xlsx" → "xlsx"). What remains names the capabilities the request needs."""
+    """``text`` without the literal values it passes on: quoted strings, URLs, e-mail addresses,
+    inline data ("name,age\nAnn,31") and numbers (lists of them too) are dropped, a file name
+    keeps only its format ("sales.xlsx" → "xlsx"). What remains names the capabilities the
+    request needs."""
     text = _QUOTED.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _EMAIL.sub(" ", text)
     text = _FILE.sub(
         lambda m: f" {m.group(2)} " if m.group(2).lower() in _FORMATS else m.group(0), text
     )
+    text = _CELLS.sub(" ", text)
     text = _NUMBERS.sub(" ", text)
-    return re.sub(r"[ \t]+", " ", text).strip(" ：:,，")
+    return re.sub(r"\s+", " ", text).strip(" ：:,，")
 
 
 def split_subtasks(query: str) -> list[str]:

@@ -64,7 +64,8 @@ class Retriever:
     ) -> DiscoveryResult:
         subtasks = analysis.split_subtasks(query)
         whole = self.index.search(query, max(top_k, 10), toolkits=toolkits)
-        parts = [self._evidence(part, toolkits) for part in subtasks]
+        data = analysis.argument_terms(query)
+        parts = [self._evidence(part, toolkits, data) for part in subtasks]
         absence = self.absence(whole, parts)
         self._credit_plan_terms(parts)
         return reason(
@@ -121,11 +122,15 @@ class Retriever:
 
     def evidence(self, query: str, toolkits: list[str] | None = None) -> list[PartEvidence]:
         """Each part of ``query`` with its candidates and their coverage features."""
-        return [self._evidence(part, toolkits) for part in analysis.split_subtasks(query)]
+        data = analysis.argument_terms(query)
+        return [self._evidence(part, toolkits, data) for part in analysis.split_subtasks(query)]
 
-    def _evidence(self, part: str, toolkits: list[str] | None) -> PartEvidence:
+    def _evidence(
+        self, part: str, toolkits: list[str] | None, data: set[str] = frozenset()
+    ) -> PartEvidence:
+        """``data``: terms the request supplies as data, judged as arguments, not concepts."""
         hits = self.index.search(part, _PART_DEPTH, toolkits=toolkits)
-        terms = coverage.concepts(part)
+        terms = [t for t in coverage.concepts(part) if t not in data]
         model, cosines = self.index.dense_similarity(part, [h.id for h in hits])
         scores: dict[str, float] = {}
         feats: dict[str, np.ndarray] = {}

@@ -142,7 +142,15 @@ def _ranks(values: list[float]) -> list[float]:
     return ranks
 
 
-@tool(toolkit="stats", tags=["describe", "mean", "median", "stdev", "summary"])
+@tool(
+    toolkit="stats",
+    tags=["describe", "mean", "median", "stdev", "summary"],
+    examples=[
+        "what is the average of 4, 8 and 15",
+        "mean, median and spread of these test scores",
+    ],
+    version="1.0.1",
+)
 def descriptive_statistics(values: list[float]) -> Descriptive:
     """Compute count, sum, mean, median, standard deviation, min, max and quartiles of numbers.
 

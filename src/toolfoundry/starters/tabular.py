@@ -484,7 +484,12 @@ def describe_table(
     )
 
 
-@tool(toolkit="tabular", tags=["statistics", "numeric", "summary"])
+@tool(
+    toolkit="tabular",
+    tags=["statistics", "numeric", "summary"],
+    examples=["the average price per column of this spreadsheet", "mean and range of each column"],
+    version="1.0.1",
+)
 def summarize_columns(
     path: str | None = None,
     rows: list[dict[str, Any]] | None = None,
@@ -669,7 +674,12 @@ def select_columns(
     return _page(projected, limit, columns=list(columns))
 
 
-@tool(toolkit="tabular", tags=["sort", "order", "rank", "top"])
+@tool(
+    toolkit="tabular",
+    tags=["sort", "order", "rank", "top"],
+    examples=["which employee is the youngest", "the three most expensive products in the list"],
+    version="1.0.1",
+)
 def sort_rows(
     by: list[str],
     descending: bool = False,
