@@ -18,6 +18,7 @@ from pathlib import Path
 
 from toolfoundry.discovery.bench import load_queries, load_tools, retrieval_metrics
 from toolfoundry.discovery.embedders import get_embedder
+from toolfoundry.discovery.example_writer import parse_examples
 from toolfoundry.discovery.index import HybridIndex
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "discovery"
@@ -50,7 +51,15 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=7)
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.3, 0.5, 0.7])
     args = parser.parse_args()
-    tools = load_tools(args.tools)
+    # Re-read through today's parser: a file written before a filter was added gets it too.
+    tools = [
+        t.model_copy(
+            update={
+                "generated_examples": parse_examples("\n".join(t.generated_examples), 10, t.name)
+            }
+        )
+        for t in load_tools(args.tools)
+    ]
     english = load_queries(args.data / args.set / "queries.jsonl")[:: args.every]
     chinese = load_queries(ZH / f"{args.set}.queries.jsonl")
     report: dict = {

@@ -36,6 +36,7 @@ def test_short_repeated_echoed_and_surplus_lines_are_dropped() -> None:
         "slugify\n"  # the tool's own name
         "slug it\n"  # too short to be a request
         "Make a URL slug from 'Hello World'\n"
+        "What parameters does the tool accept?\n"  # about the tool, not a request to it
         "make a url  slug from 'hello world'\n"  # the same request again
         "Turn 'Q3 Report: Final' into a slug\n"
         "Create a slug for the title 'Déjà vu'\n"

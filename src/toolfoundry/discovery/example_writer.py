@@ -49,6 +49,7 @@ def _words(text: str) -> int:
     return len(text.split()) + cjk // 2
 
 
+_META = re.compile(r"\b(?:the|this) tool\b|\bparameters?\b|\bthe AI\b", re.IGNORECASE)
 _QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "`": "`"}
 
 
@@ -86,6 +87,7 @@ def parse_examples(text: str, count: int, tool_name: str = "") -> list[str]:
             or len(line) > _MAX_CHARS
             or line.endswith(":")  # a heading ("Here are three requests:")
             or (tool_name and key == tool_name.lower())
+            or _META.search(line)  # a question about the tool, not a request to it
         ):
             continue
         seen.add(key)
