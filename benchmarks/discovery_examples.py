@@ -1,13 +1,15 @@
 """What generated example requests add to retrieval (issue 11, item 4).
 
-    python benchmarks/discovery_examples.py --tools OUT.jsonl [--set metatool] [--every 7]
+    python benchmarks/discovery_examples.py \
+        --examples benchmarks/data/generated_examples/metatool.jsonl [--set metatool] [--every 7]
 
-``--tools`` is the output of ``benchmarks/generate_examples.py`` (the set's tools with the
-``generated_examples`` a model wrote). One index without the examples, one with them; the
-latter is searched with several weights of the example vector in the dense score (0 = the
-examples only reach the BM25 text). Queries: every ``--every``-th English query of the set
-and the set's Chinese dev queries (``benchmarks/data/discovery_zh``). The weight is chosen on
-the even-numbered queries and reported on the odd ones too, so the choice can be checked.
+``--examples`` holds the ``generated_examples`` a model wrote for the set's tools
+(``benchmarks/generate_examples.py``), joined to the set's tools by id. One index without the
+examples, one with them; the latter is searched with several weights of the example vector in
+the dense score (0 = the examples only reach the BM25 text). Queries: every ``--every``-th
+English query of the set and the set's Chinese dev queries (``benchmarks/data/discovery_zh``).
+The weight is chosen on the even-numbered queries and reported on the odd ones too, so the
+choice can be checked.
 """
 
 from __future__ import annotations
@@ -45,20 +47,30 @@ def build(tools: list, with_examples: bool) -> HybridIndex:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--tools", type=Path, required=True)
+    parser.add_argument(
+        "--examples",
+        type=Path,
+        required=True,
+        help="generate_examples.py output (rows with id and generated_examples)",
+    )
     parser.add_argument("--set", default="metatool")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--every", type=int, default=7)
     parser.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.3, 0.5, 0.7])
     args = parser.parse_args()
-    # Re-read through today's parser: a file written before a filter was added gets it too.
+    # The set's tools with the examples joined by id, re-read through today's parser (a file
+    # written before a filter was added gets it too).
+    written = {
+        row["id"]: row.get("generated_examples", [])
+        for row in map(json.loads, args.examples.read_text().splitlines())
+    }
     tools = [
         t.model_copy(
             update={
-                "generated_examples": parse_examples("\n".join(t.generated_examples), 10, t.name)
+                "generated_examples": parse_examples("\n".join(written.get(t.id, [])), 10, t.name)
             }
         )
-        for t in load_tools(args.tools)
+        for t in load_tools(args.data / args.set / "tools.jsonl")
     ]
     english = load_queries(args.data / args.set / "queries.jsonl")[:: args.every]
     chinese = load_queries(ZH / f"{args.set}.queries.jsonl")
