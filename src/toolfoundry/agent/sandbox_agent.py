@@ -358,7 +358,9 @@ class SandboxAgent:
             output_type=[AgentAnswer, TextOutput(text_output)],
             instructions=load_prompt("agent"),
             toolsets=[toolset],
-            retries=2,
+            # Output retries carry the text-call results and the call reminder back to the
+            # model, so a small model's run needs a few more of them than its tool calls do.
+            retries={"tools": 2, "output": 4},
         )
         plan = [
             {"step": s.order, "tool": s.tool, "purpose": s.purpose}
