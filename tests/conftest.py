@@ -3,9 +3,11 @@ TOOLFOUNDRY_TEST_POSTGRES_URL points at a server (scripts/test.sh starts one).""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -103,3 +105,30 @@ def auth_headers(admin_token: str) -> dict[str, str]:
 async def library(settings: Settings) -> AsyncIterator[ToolLibrary]:
     async with ToolLibrary.open(settings) as lib:
         yield lib
+
+
+@pytest.fixture
+def cli_with_model(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str], AbstractContextManager[None]]:
+    """`with cli_with_model(stub.url):` — CLI commands run in it use the test's data directory
+    and database and the OpenAI-compatible model at that URL (settings re-read on entry and
+    exit, so no other test sees them)."""
+    from toolfoundry.core.settings import get_settings
+
+    @contextlib.contextmanager
+    def configure(model_url: str) -> Iterator[None]:
+        for key, value in {
+            "DATA_DIR": str(tmp_path),
+            "DATABASE_URL": database_url,
+            "LLM_MODEL": "openai:stub",
+            "LLM_BASE_URL": model_url,
+        }.items():
+            monkeypatch.setenv(f"TOOLFOUNDRY_{key}", value)
+        get_settings.cache_clear()
+        try:
+            yield
+        finally:
+            get_settings.cache_clear()
+
+    return configure

@@ -4,14 +4,13 @@ messages, the model's call routed to a catalog tool and the run recorded."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
-import pytest
 from openai_stub import OpenAIStub, StubRequest, ToolCall
 from typer.testing import CliRunner
 
 from toolfoundry.cli.main import app
-from toolfoundry.core.settings import get_settings
 
 runner = CliRunner()
 
@@ -26,30 +25,19 @@ def script(request: StubRequest) -> ToolCall | dict:
 
 
 def test_run_over_an_openai_compatible_endpoint(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_with_model: Callable[[str], AbstractContextManager[None]],
 ) -> None:
-    with OpenAIStub(script) as stub:
-        for key, value in {
-            "DATA_DIR": str(tmp_path),
-            "DATABASE_URL": database_url,
-            "LLM_MODEL": "openai:stub",
-            "LLM_BASE_URL": stub.url,
-        }.items():
-            monkeypatch.setenv(f"TOOLFOUNDRY_{key}", value)
-        get_settings.cache_clear()
-        try:
-            result = runner.invoke(
-                app,
-                [
-                    "run",
-                    "what are the mean and median of 3, 9 and 27?",
-                    "--mode",
-                    "retrieval",
-                    "--json",
-                ],
-            )
-        finally:
-            get_settings.cache_clear()
+    with OpenAIStub(script) as stub, cli_with_model(stub.url):
+        result = runner.invoke(
+            app,
+            [
+                "run",
+                "what are the mean and median of 3, 9 and 27?",
+                "--mode",
+                "retrieval",
+                "--json",
+            ],
+        )
     assert result.exit_code == 0, result.output
     body = json.loads(result.stdout)
     assert body["success"] is True and body["answer"] == "mean 13, median 9"

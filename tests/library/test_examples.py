@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from pathlib import Path
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 from openai_stub import OpenAIStub, StubRequest
@@ -17,7 +18,6 @@ from typer.testing import CliRunner
 from toolfoundry import Settings, ToolLibrary, tool
 from toolfoundry.cli.main import app
 from toolfoundry.core.errors import InvalidInputError
-from toolfoundry.core.settings import get_settings
 
 
 @tool(toolkit="strings", examples=["distance between two words"])
@@ -100,26 +100,15 @@ async def test_a_serving_library_writes_examples_for_new_tools(settings: Setting
 
 
 def test_cli_writes_examples_over_an_openai_compatible_endpoint(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli_with_model: Callable[[str], AbstractContextManager[None]],
 ) -> None:
     def script(request: StubRequest) -> str:
         assert "requests a user could send" in request.system
         return "1. Shout 'hello there' in capitals\n2. Make 'quiet please' upper case"
 
-    with OpenAIStub(script) as stub:
-        for key, value in {
-            "DATA_DIR": str(tmp_path),
-            "DATABASE_URL": database_url,
-            "LLM_MODEL": "openai:stub",
-            "LLM_BASE_URL": stub.url,
-        }.items():
-            monkeypatch.setenv(f"TOOLFOUNDRY_{key}", value)
-        get_settings.cache_clear()
-        try:
-            result = runner.invoke(app, ["tools", "examples", "text.slugify", "--json"])
-            missing = runner.invoke(app, ["tools", "examples", "text.nope"])
-        finally:
-            get_settings.cache_clear()
+    with OpenAIStub(script) as stub, cli_with_model(stub.url):
+        result = runner.invoke(app, ["tools", "examples", "text.slugify", "--json"])
+        missing = runner.invoke(app, ["tools", "examples", "text.nope"])
     assert result.exit_code == 0, result.output
     [written] = json.loads(result.stdout)
     assert written["tool_id"] == "text.slugify"

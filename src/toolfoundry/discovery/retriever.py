@@ -5,6 +5,7 @@ catalog; the benchmarks build one from files."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 
@@ -126,7 +127,7 @@ class Retriever:
         return [self._evidence(part, toolkits, data) for part in analysis.split_subtasks(query)]
 
     def _evidence(
-        self, part: str, toolkits: list[str] | None, data: set[str] = frozenset()
+        self, part: str, toolkits: list[str] | None, data: AbstractSet[str] = frozenset()
     ) -> PartEvidence:
         """``data``: terms the request supplies as data, judged as arguments, not concepts."""
         hits = self.index.search(part, _PART_DEPTH, toolkits=toolkits)
