@@ -255,3 +255,15 @@ async def test_issue_examples_over_the_starter_catalog(library: ToolLibrary) -> 
     assert "tabular.read_table" in [t.id for t in load.tools[:3]]
     assert "tabular.sort_rows" in [t.id for t in load.tools[:3]]
     assert all("customers" not in g.description for g in load.gaps)
+
+
+async def test_inline_data_is_not_a_gap_and_a_missing_capability_is(library: ToolLibrary) -> None:
+    """From the starter-catalog gap benchmark: a request carrying its own CSV rows is answered
+    (its column names are arguments), a request for the weather is a gap."""
+    average = await library.discover(
+        "What is the average age in this CSV? name,age\nAnn,30\nBob,40"
+    )
+    assert not average.gaps
+    assert average.analysis.subtasks == ["What is the average age in this CSV?"]
+    weather = await library.discover("What is the weather forecast for Paris tomorrow?")
+    assert weather.gaps
