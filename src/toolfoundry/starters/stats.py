@@ -147,7 +147,7 @@ def _ranks(values: list[float]) -> list[float]:
     tags=["describe", "mean", "median", "stdev", "summary"],
     examples=[
         "what is the average of 4, 8 and 15",
-        "mean, median and spread of these test scores",
+        "mean, median and standard deviation of these test scores",
     ],
     version="1.0.1",
 )
