@@ -70,6 +70,8 @@ async def test_examples_are_stored_as_generated_and_discovery_uses_them(
         found = await lib.discover("how many letter changes turn flaw into lawn", mode="retrieval")
         assert found.tools[0].id == "strings.levenshtein"
 
+        with pytest.raises(InvalidInputError, match="count must be between 1 and 10"):
+            await lib.write_examples(count=50)
         again = await lib.write_examples(["strings.levenshtein"])
         assert again[0].skipped == "has examples" and again[0].examples == []
         rewritten = await lib.write_examples(["strings.levenshtein"], replace=True, count=1)

@@ -6,6 +6,7 @@ and the whole run is a trajectory that the library learns from."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import time
@@ -121,6 +122,7 @@ def _shown(value: Any) -> str:
 _TOOL_CALL_TAGS = re.compile(r"</?tool_call>")
 _BLOCKS = re.compile(r"(?:`{3,}|~{3,})[\w-]*\s*\n(.*?)\n\s*(?:`{3,}|~{3,})", re.S)
 _CALL_START = re.compile(r'\{\s*"name"\s*:')
+_MAX_BARE_CALLS = 8
 
 
 def _as_call(data: object) -> tuple[str, dict[str, Any]] | None:
@@ -152,7 +154,9 @@ def _text_tool_call(text: str) -> tuple[str, dict[str, Any]] | None:
             call = None
         if call is not None:
             return call
-    for start in _CALL_START.finditer(body):  # a bare object inside prose
+    # A bare object inside prose; the first few candidates only, so a long answer full of
+    # '{"name":' fragments cannot make this quadratic.
+    for start in itertools.islice(_CALL_START.finditer(body), _MAX_BARE_CALLS):
         try:
             data, _ = decoder.raw_decode(body, start.start())
         except ValueError:

@@ -66,6 +66,7 @@ class _DenseSpace:
         self.vectors = np.zeros((0, embedder.dim), dtype=np.float32)
         # The normalised mean of each tool's example requests (Tool2Vec), zero without any.
         self.examples = np.zeros((0, embedder.dim), dtype=np.float32)
+        self.has_examples = np.zeros(0, dtype=bool)  # kept so searches need not scan `examples`
         self.kit_centroids = np.zeros((0, embedder.dim), dtype=np.float32)
         self._queries: dict[str, np.ndarray] = {}
 
@@ -76,8 +77,10 @@ class _DenseSpace:
     def put(self, rows: Sequence[int], embedded: tuple[np.ndarray, np.ndarray], size: int) -> None:
         self.vectors = _grow(self.vectors, size)
         self.examples = _grow(self.examples, size)
+        self.has_examples = _grow(self.has_examples, size)
         if len(rows):
             self.vectors[list(rows)], self.examples[list(rows)] = embedded
+            self.has_examples[list(rows)] = embedded[1].any(axis=1)
 
     def _example_means(self, docs: Sequence[ToolDocument]) -> np.ndarray:
         texts = [t for d in docs for t in d.example_texts()]
@@ -100,11 +103,13 @@ class _DenseSpace:
         """Each row's cosine to the query: to its text, blended with the cosine to its
         example requests (for rows that have some) by ``example_weight``."""
         own = self.vectors[rows] @ qv
-        if example_weight <= 0:
-            return own
-        examples = self.examples[rows]
-        has = examples.any(axis=1)
-        return np.where(has, (1 - example_weight) * own + example_weight * (examples @ qv), own)
+        has = self.has_examples[rows]
+        if example_weight <= 0 or not has.any():
+            return own  # the common case costs one bool scan, not a second product
+        taught = np.flatnonzero(has)
+        blended = self.examples[rows][taught] @ qv
+        own[taught] = (1 - example_weight) * own[taught] + example_weight * blended
+        return own
 
     def put_kit(self, row: int, tool_rows: list[int], size: int) -> None:
         self.kit_centroids = _grow(self.kit_centroids, size)
